@@ -1,0 +1,3 @@
+from guidebuilder.cli import main
+
+main()

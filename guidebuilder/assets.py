@@ -1,0 +1,94 @@
+"""Images and QR codes, decoded once per process and reused by every document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from guidebuilder.errors import BuildError
+
+MAX_IMAGE_BYTES = 10_000_000
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """A raster (ReportLab ImageReader) or a vector drawing (svglib), with its natural size."""
+
+    kind: str          # "raster" or "vector"
+    obj: object
+    width: float
+    height: float
+
+
+@lru_cache(maxsize=64)
+def _load(path: Path, mtime: float) -> LoadedImage:
+    size = path.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        raise BuildError(f"{path}: image is {size:,} bytes, over the {MAX_IMAGE_BYTES:,} byte limit")
+    if path.suffix.lower() == ".svg":
+        return _load_svg(path)
+    return _load_raster(path)
+
+
+def _load_svg(path: Path) -> LoadedImage:
+    import logging
+
+    from svglib.svglib import svg2rlg
+
+    logging.getLogger("svglib").setLevel(logging.ERROR)
+    try:
+        drawing = svg2rlg(str(path))
+    except Exception as exc:  # svglib raises many kinds for a bad file
+        raise BuildError(f"{path}: not a readable SVG ({exc.__class__.__name__})") from None
+    if drawing is None or not drawing.width or not drawing.height:
+        raise BuildError(f"{path}: not a readable SVG (no size)")
+    return LoadedImage("vector", drawing, float(drawing.width), float(drawing.height))
+
+
+def _load_raster(path: Path) -> LoadedImage:
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    try:
+        with Image.open(path) as probe:
+            width, height = probe.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise BuildError(f"{path}: image is {width}x{height} pixels, over the "
+                                 f"{MAX_IMAGE_PIXELS // 1_000_000} megapixel limit")
+            probe.load()
+            image = probe.copy()
+    except BuildError:
+        raise
+    except Exception as exc:
+        raise BuildError(f"{path}: not a readable PNG or JPEG image ({exc.__class__.__name__})") from None
+    if image.mode == "CMYK":
+        image = image.convert("RGB")
+    elif image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA")
+    return LoadedImage("raster", ImageReader(image), float(width), float(height))
+
+
+def load_image(path: Path) -> LoadedImage:
+    path = Path(path).resolve()
+    return _load(path, path.stat().st_mtime)
+
+
+@lru_cache(maxsize=256)
+def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
+    """The QR modules for `url`, encoded once (segno), without the quiet zone."""
+    import segno
+
+    code = segno.make(url, error="m", micro=False)
+    return tuple(tuple(bool(m) for m in row) for row in code.matrix)
+
+
+class AssetCache:
+    """The per-process caches, behind one object the render context carries."""
+
+    def image(self, path: Path) -> LoadedImage:
+        return load_image(path)
+
+    def qr(self, url: str):
+        return qr_matrix(url)

@@ -1,0 +1,259 @@
+"""Block elements: tables, callouts, panels, columns, grids and spacing."""
+
+from __future__ import annotations
+
+from guidebuilder.components.base import Attr, Component, choice, length, register
+from guidebuilder.components.text import paragraph
+
+
+def box(ctx, content: list, fill: str, padding: float, rule: str | None = None, rule_side: str = "left",
+        rule_width: float = 3.0, width: float | None = None):
+    """One padded table cell holding flowables on a fill: the shape of cards, callouts and panels."""
+    from reportlab.lib.colors import HexColor
+    from reportlab.platypus import Table
+
+    style = [("BACKGROUND", (0, 0), (-1, -1), HexColor(fill)),
+             ("VALIGN", (0, 0), (-1, -1), "TOP"),
+             ("FONTNAME", (0, 0), (-1, -1), ctx.theme.fonts.regular)]
+    for side in ("LEFT", "RIGHT", "TOP", "BOTTOM"):
+        style.append((f"{side}PADDING", (0, 0), (-1, -1), padding))
+    if rule:
+        command = {"left": "LINEBEFORE", "top": "LINEABOVE"}[rule_side]
+        style.append((command, (0, 0), (0, -1), rule_width, HexColor(rule)))
+    return Table([[content]], colWidths=[width] if width else None, style=style, hAlign="LEFT")
+
+
+@register
+class Cell(Component):
+    tag, role, children = "cell", "TD", "inline"
+    doc = "One table cell (inline text)."
+    attributes = {}
+
+
+@register
+class Row(Component):
+    tag, role, children = "row", "TR", ("cell",)
+    doc = "One table row of <cell> elements."
+    attributes = {}
+
+
+@register
+class Table(Component):
+    tag, role, children = "table", "Table", ("row",)
+    doc = "A table; the first row is the header and repeats when the table breaks across pages."
+    attributes = {
+        "widths": Attr(doc='relative column widths, e.g. "1,1,2"; default equal'),
+        "header": Attr(choice("yes", "no"), "yes", doc="whether the first row is a header row"),
+    }
+
+    def _natural_weights(self, columns: int) -> list[float]:
+        return _natural_weights_of(self, columns)
+
+    def build(self, ctx):
+        from reportlab.lib.colors import HexColor
+        from reportlab.platypus import Table as RLTable
+
+        theme = ctx.theme
+        header = self["header"] == "yes"
+        rows = []
+        for r, row in enumerate(self.kids):
+            style = "table"
+            rows.append([paragraph(ctx, (f"<b>{c.inline}</b>" if header and r == 0 else c.inline), style)
+                         for c in row.kids])
+        columns = max(len(r) for r in rows)
+        rows = [r + [""] * (columns - len(r)) for r in rows]
+        weights = [float(w) for w in self["widths"].split(",")] if self["widths"] else self._natural_weights(columns)
+        if len(weights) != columns:
+            from guidebuilder.components.base import MarkupError
+
+            raise MarkupError(self.line, f"<table widths> names {len(weights)} columns, the rows have {columns}")
+        width = ctx.available_width
+        col_widths = [width * w / sum(weights) for w in weights]
+        pad = theme.space("panel_padding") * 0.45
+        style = [("VALIGN", (0, 0), (-1, -1), "TOP"),
+                 ("FONTNAME", (0, 0), (-1, -1), theme.fonts.regular),
+                 ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
+                 ("TOPPADDING", (0, 0), (-1, -1), pad * 0.8), ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
+                 ("LINEBELOW", (0, 0), (-1, -1), theme.space("rule"), HexColor(theme.colour("rule")))]
+        if header:
+            style += [("BACKGROUND", (0, 0), (-1, 0), HexColor(theme.colour("table_header"))),
+                      ("LINEBELOW", (0, 0), (-1, 0), theme.space("rule") * 1.5, HexColor(ctx.ink("heading")))]
+        return [RLTable(rows, colWidths=col_widths, repeatRows=1 if header else 0, style=style, hAlign="LEFT",
+                        spaceAfter=theme.space("block"), spaceBefore=theme.space("paragraph") * 0.5)]
+
+
+def _plain_length(inline: str) -> int:
+    import re
+
+    return len(re.sub(r"<[^>]+>", "", inline))
+
+
+def _natural_weights_of(table, columns: int) -> list[float]:
+    """Column widths in proportion to their longest text, within limits, so short codes
+    do not get as much room as long descriptions."""
+    longest = [1] * columns
+    for row in table.kids:
+        for i, cell in enumerate(row.kids):
+            longest[i] = max(longest[i], _plain_length(cell.inline))
+    return [min(max(n, 8), 40) for n in longest]
+
+
+@register
+class Callout(Component):
+    tag, role, children = "callout", "Div", "inline"
+    doc = "A highlighted note on a tint, with a coloured rule at its left edge."
+    attributes = {
+        "title": Attr(doc="a bold first line"),
+        "tone": Attr(choice("accent", "primary"), "accent", doc="which brand colour tints it"),
+    }
+
+    def build(self, ctx):
+        theme = ctx.theme
+        fill = theme.colour("callout") if self["tone"] == "accent" else theme.colour("panel")
+        rule = theme.colour("callout_rule") if self["tone"] == "accent" else theme.colour("band")
+        with ctx.on_fill(fill):
+            content = []
+            if self["title"]:
+                from xml.sax.saxutils import escape
+
+                content.append(paragraph(ctx, f"<b>{escape(self['title'])}</b>", "body",
+                                         ctx.ink("heading"), spaceAfter=2))
+            content.append(paragraph(ctx, self.inline, "body"))
+        table = box(ctx, content, fill, theme.space("panel_padding") * 0.8, rule, "left", 3.5,
+                    width=ctx.available_width)
+        table.spaceAfter, table.spaceBefore = theme.space("block"), theme.space("paragraph") * 0.5
+        return [table]
+
+
+@register
+class Panel(Component):
+    tag, role = "panel", "Div"
+    doc = "A padded box on a tint holding any blocks, e.g. the school's 'learn more' panel."
+    attributes = {"fill": Attr(default="panel", doc="a colour role from the stylesheet, e.g. panel or fact_card")}
+
+    def build(self, ctx):
+        theme = ctx.theme
+        fill = theme.colour(self["fill"])
+        pad = theme.space("panel_padding")
+        with ctx.on_fill(fill), ctx.narrower(2 * pad):
+            content = self.build_children(ctx)
+        table = box(ctx, content, fill, pad, width=ctx.available_width)
+        table.spaceBefore, table.spaceAfter = theme.space("section"), theme.space("block")
+        return [table]
+
+
+@register
+class Columns(Component):
+    tag, role = "columns", "Div"
+    doc = ("Flows its blocks through 2 or 3 columns that continue across pages. It must be the last "
+           "element of the document: what comes before it is set full width on the first page.")
+    attributes = {"count": Attr(int, 2, doc="number of columns (2 or 3)")}
+
+    def build(self, ctx):
+        from guidebuilder.flowables import ColumnsStart
+
+        gutter = ctx.theme.page("gutter")
+        count = min(3, max(2, self["count"]))
+        with ctx.width((ctx.available_width - gutter * (count - 1)) / count):
+            content = self.build_children(ctx)
+        return [ColumnsStart(count, gutter)] + content
+
+
+@register
+class Col(Component):
+    tag, role = "col", "Div"
+    doc = "One column of a <grid>, spanning some of its 12 grid columns."
+    attributes = {
+        "span": Attr(int, 6, doc="how many of the 12 grid columns it spans"),
+        "align": Attr(choice("left", "right"), "left", doc="horizontal alignment of its content"),
+    }
+
+    def build(self, ctx):
+        return self.build_children(ctx)
+
+
+@register
+class Grid(Component):
+    tag, role, children = "grid", "Div", ("col",)
+    doc = "Side-by-side columns on the 12-column grid; they do not break across pages."
+    attributes = {
+        "valign": Attr(choice("top", "middle", "bottom"), "top", doc="vertical alignment of the columns"),
+        "space-after": Attr(length, None, doc="space below the grid"),
+    }
+
+    def build(self, ctx):
+        from reportlab.platypus import Table as RLTable
+
+        gutter = ctx.theme.page("gutter")
+        width = ctx.available_width
+        unit = (width - 11 * gutter) / 12
+        spans = [kid["span"] for kid in self.kids]
+        widths = [s * unit + (s - 1) * gutter for s in spans]
+        widths = [w + (gutter if i < len(widths) - 1 else 0) for i, w in enumerate(widths)]
+        widths[-1] += width - sum(widths)  # spans that do not add up to 12 still fill the row
+        cells, style = [], [("VALIGN", (0, 0), (-1, -1), self["valign"].upper()),
+                            ("FONTNAME", (0, 0), (-1, -1), ctx.theme.fonts.regular)]
+        for i, (kid, w) in enumerate(zip(self.kids, widths)):
+            inner = w - (gutter if i < len(widths) - 1 else 0)
+            with ctx.width(inner):
+                content = kid.build(ctx)
+            for f in content:
+                if kid["align"] == "right":
+                    f.hAlign = "RIGHT"
+            cells.append(content)
+            style += [("LEFTPADDING", (i, 0), (i, 0), 0), ("TOPPADDING", (i, 0), (i, 0), 0),
+                      ("BOTTOMPADDING", (i, 0), (i, 0), 0),
+                      ("RIGHTPADDING", (i, 0), (i, 0), gutter if i < len(widths) - 1 else 0),
+                      ("ALIGN", (i, 0), (i, 0), kid["align"].upper())]
+        after = self["space-after"] if self["space-after"] is not None else ctx.theme.space("block")
+        return [RLTable([cells], colWidths=widths, style=style, hAlign="LEFT", spaceAfter=after)]
+
+
+@register
+class Spacer(Component):
+    tag, role, children = "spacer", "Artifact", "none"
+    doc = "Vertical white space."
+    attributes = {"height": Attr(length, required=True, doc="e.g. 12pt or 0.25in")}
+
+    def build(self, ctx):
+        from reportlab.platypus import Spacer as RLSpacer
+
+        return [RLSpacer(1, self["height"] * ctx.theme.scale)]
+
+
+@register
+class Rule(Component):
+    tag, role, children = "rule", "Artifact", "none"
+    doc = "A thin horizontal line across the column."
+    attributes = {"colour": Attr(default="rule", doc="a colour role")}
+
+    def build(self, ctx):
+        from reportlab.lib.colors import HexColor
+        from reportlab.platypus import HRFlowable
+
+        return [HRFlowable(width="100%", thickness=ctx.theme.space("rule"), color=HexColor(ctx.theme.colour(self["colour"])),
+                           spaceBefore=ctx.theme.space("paragraph"), spaceAfter=ctx.theme.space("paragraph"))]
+
+
+@register
+class PageBreak(Component):
+    tag, role, children = "page-break", "Artifact", "none"
+    doc = "Starts a new page."
+    attributes = {}
+
+    def build(self, ctx):
+        from reportlab.platypus import PageBreak as RLPageBreak
+
+        return [RLPageBreak()]
+
+
+@register
+class Keep(Component):
+    tag, role = "keep", "Div"
+    doc = "Keeps its blocks together on one page (or column) when they fit."
+    attributes = {}
+
+    def build(self, ctx):
+        from reportlab.platypus import KeepTogether
+
+        return [KeepTogether(self.build_children(ctx))]

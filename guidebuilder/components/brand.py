@@ -1,0 +1,90 @@
+"""Brand elements: the hero band, the logo, images and QR codes."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from guidebuilder.components.base import Attr, Component, MarkupError, boolean, length, register
+from guidebuilder.components.text import paragraph
+
+
+@register
+class Hero(Component):
+    tag, role = "hero", "Div"
+    doc = ("The brand band at the top of a first page: a colour fill that runs to the page edges, "
+           "holding any blocks (logo, title, subtitle). Text inside turns white or near-black, "
+           "whichever reads on the fill.")
+    attributes = {"fill": Attr(default="band", doc="a colour role"),
+                  "padding": Attr(length, None, doc="space inside the band; default from the stylesheet")}
+
+    def build(self, ctx):
+        from guidebuilder.flowables import Band
+
+        fill = ctx.theme.colour(self["fill"])
+        with ctx.on_fill(fill):
+            content = self.build_children(ctx)
+        padding = self["padding"] if self["padding"] is not None else ctx.theme.space("hero_padding")
+        # The fill also runs up through the top margin, so less padding is needed above.
+        band = Band(content, fill, (padding * 0.4, padding), 0, ctx.page_width, to_top=True)
+        band.spaceAfter = ctx.theme.space("block") * 1.5
+        return [band]
+
+
+@register
+class Logo(Component):
+    tag, role, children = "logo", "Figure", "none"
+    doc = ("The school's logo on a white card with clear space around it; a school without a logo gets "
+           "its name (and tagline) set in type instead. Alt text: the school's logo_alt.")
+    attributes = {
+        "max-width": Attr(length, 2.6 * 72, doc="the widest the logo may be"),
+        "max-height": Attr(length, 0.62 * 72, doc="the tallest the logo may be"),
+        "card": Attr(boolean, True, doc="set the logo on a white card (needed on coloured bands)"),
+    }
+
+    def build(self, ctx):
+        from guidebuilder.flowables import Picture
+
+        school = ctx.school
+        if not school.logo:
+            parts = [paragraph(ctx, escape(school.name), "brand", ctx.ink("heading"), spaceAfter=1)]
+            if school.tagline:
+                parts.append(paragraph(ctx, escape(school.tagline), "body", ctx.ink("text"), spaceAfter=0))
+            return parts
+        image = ctx.assets.image(ctx.asset(school.logo))
+        pad = ctx.theme.space("panel_padding") * 0.6 if self["card"] else 0
+        return [Picture(image, self["max-width"], self["max-height"], "#FFFFFF" if self["card"] else None, pad)]
+
+
+@register
+class Image(Component):
+    tag, role, children = "image", "Figure", "none"
+    doc = "An image from the school's folder (PNG, JPEG or SVG), fitted into a box, aspect ratio kept."
+    attributes = {
+        "src": Attr(required=True, doc="file name, relative to the school's folder"),
+        "alt": Attr(required=True, doc="what the image shows, read aloud by screen readers"),
+        "width": Attr(length, 2 * 72, doc="the widest it may be"),
+        "height": Attr(length, 2 * 72, doc="the tallest it may be"),
+    }
+
+    def build(self, ctx):
+        from guidebuilder.flowables import Picture
+
+        return [Picture(ctx.assets.image(ctx.asset(self["src"])), self["width"], self["height"])]
+
+
+@register
+class QR(Component):
+    tag, role, children = "qr", "Figure", "none"
+    doc = "A QR code (with its quiet zone) for a web address. Alt text: \"QR code: <url>\"."
+    attributes = {
+        "url": Attr(required=True, doc="the address it opens (https://...)"),
+        "size": Attr(length, 0.95 * 72, doc="its width and height, quiet zone included (at least 0.8in)"),
+    }
+
+    def build(self, ctx):
+        from guidebuilder.flowables import QRCode
+
+        if not self["url"].startswith(("https://", "http://")):
+            raise MarkupError(self.line, f'<qr url="{self["url"]}">: expected an https:// address')
+        size = max(self["size"], 0.8 * 72)
+        return [QRCode(ctx.assets.qr(self["url"]), size, ctx.theme.text)]

@@ -1,0 +1,219 @@
+"""Guide elements: key-fact cards, the numbered pathway, the checklist and notes lines."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from guidebuilder.components.base import Attr, Component, choice, length, register
+from guidebuilder.components.blocks import box
+from guidebuilder.components.text import paragraph
+
+
+def _row_of_cards(ctx, cells: list[list], fill: str | None, rule: str | None, padding: float, space_after: float):
+    """Equal-width cells in one row with gutters between them (a table with spacer columns)."""
+    from reportlab.lib.colors import HexColor
+    from reportlab.platypus import Table
+
+    gutter = ctx.theme.page("gutter")
+    n = len(cells)
+    width = (ctx.available_width - gutter * (n - 1)) / n
+    row, widths, style = [], [], [("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                  ("FONTNAME", (0, 0), (-1, -1), ctx.theme.fonts.regular),
+                                  ("LEFTPADDING", (0, 0), (-1, -1), padding),
+                                  ("RIGHTPADDING", (0, 0), (-1, -1), padding),
+                                  ("TOPPADDING", (0, 0), (-1, -1), padding),
+                                  ("BOTTOMPADDING", (0, 0), (-1, -1), padding)]
+    for i, cell in enumerate(cells):
+        if i:
+            row.append("")
+            widths.append(gutter)
+            style.append(("LEFTPADDING", (2 * i - 1, 0), (2 * i - 1, 0), 0))
+            style.append(("RIGHTPADDING", (2 * i - 1, 0), (2 * i - 1, 0), 0))
+        row.append(cell)
+        widths.append(width)
+        if fill:
+            style.append(("BACKGROUND", (2 * i, 0), (2 * i, 0), HexColor(fill)))
+        if rule:
+            style.append(("LINEABOVE", (2 * i, 0), (2 * i, 0), 3, HexColor(rule)))
+    return Table([row], colWidths=widths, style=style, hAlign="LEFT", spaceAfter=space_after)
+
+
+@register
+class Fact(Component):
+    tag, role, children = "fact", "Div", "none"
+    doc = "One key-fact card: a big figure, a short label and a source line."
+    attributes = {"value": Attr(required=True, doc="the figure, e.g. $50,250"),
+                  "label": Attr(required=True, doc="what the figure is"),
+                  "source": Attr(doc="where it comes from, with its date")}
+
+
+@register
+class Facts(Component):
+    tag, role, children = "facts", "Div", ("fact",)
+    doc = "Key-fact cards in one row (2 to 4 <fact> elements)."
+    attributes = {}
+
+    def build(self, ctx):
+        theme = ctx.theme
+        fill = theme.colour("fact_card")
+        pad = theme.space("panel_padding")
+        cells = []
+        with ctx.on_fill(fill):
+            for fact in self.kids:
+                cell = [paragraph(ctx, escape(fact["value"]), "fact_value", ctx.ink("fact_value", True), spaceAfter=3),
+                        paragraph(ctx, escape(fact["label"]), "fact_label", ctx.ink("text"), spaceAfter=4)]
+                if fact["source"]:
+                    cell.append(paragraph(ctx, escape(fact["source"]), "small", ctx.ink("muted"), spaceAfter=0))
+                cells.append(cell)
+        return [_row_of_cards(ctx, cells, fill, theme.colour("fact_rule"), pad, theme.space("block") * 1.5)]
+
+
+@register
+class Step(Component):
+    tag, role, children = "step", "LI", "inline"
+    doc = "One numbered step: a short title attribute and inline text."
+    attributes = {"title": Attr(required=True, doc="the step's name")}
+
+
+@register
+class Steps(Component):
+    tag, role, children = "steps", "L", ("step",)
+    doc = "Numbered steps with brand-coloured numbers, in a row (the pathway) or a column."
+    attributes = {"layout": Attr(choice("row", "column"), "column", doc="row: side by side; column: stacked")}
+
+    def build(self, ctx):
+        from guidebuilder.flowables import NumberBadge
+
+        theme = ctx.theme
+        size, _ = theme.size("step_number")
+        fill = ctx.ink("step_number", True)
+        diameter = size * 2.1
+
+        def badge(i):
+            return NumberBadge(str(i), diameter, fill, theme.text_on(fill), theme.font("step_number"), size)
+
+        if self["layout"] == "row":
+            cells = [[badge(i), _gap(6 * theme.scale),
+                      paragraph(ctx, escape(step["title"]), "step_title", ctx.ink("heading"), spaceAfter=2),
+                      paragraph(ctx, step.inline, "step_text", spaceAfter=0)]
+                     for i, step in enumerate(self.kids, 1)]
+            return [_row_of_cards(ctx, cells, None, None, 0, theme.space("block"))]
+        return [self._column(ctx, badge, diameter)]
+
+    def _column(self, ctx, badge, diameter):
+        from reportlab.platypus import Table
+
+        theme = ctx.theme
+        gap = theme.page("gutter") * 0.6
+        text_width = ctx.available_width - diameter - gap
+        rows = []
+        for i, step in enumerate(self.kids, 1):
+            with ctx.width(text_width):
+                rows.append([badge(i), [
+                    paragraph(ctx, escape(step["title"]), "step_title", ctx.ink("heading"), spaceAfter=1),
+                    paragraph(ctx, step.inline, "step_text", spaceAfter=0)]])
+        style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), theme.fonts.regular),
+                 ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (0, -1), gap),
+                 ("RIGHTPADDING", (1, 0), (1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0),
+                 ("BOTTOMPADDING", (0, 0), (-1, -1), theme.space("paragraph"))]
+        return Table(rows, colWidths=[diameter + gap, text_width], style=style, hAlign="LEFT",
+                     spaceAfter=theme.space("block") - theme.space("paragraph"))
+
+
+def _gap(height):
+    from reportlab.platypus import Spacer
+
+    return Spacer(1, height)
+
+
+@register
+class Check(Component):
+    tag, role, children = "check", "LI", "inline"
+    doc = "One checklist item with a tick box; an optional lighter detail line under it."
+    attributes = {"detail": Attr(doc="a short second line")}
+
+
+@register
+class Group(Component):
+    tag, role, children = "group", "L", ("check",)
+    doc = "A checklist group: a heading and its <check> items."
+    attributes = {"heading": Attr(required=True, doc="the group's heading")}
+
+
+@register
+class Checklist(Component):
+    tag, role, children = "checklist", "Div", ("group",)
+    doc = "Tick-box groups; within a column the boxes line up. Groups are never split."
+    attributes = {"columns": Attr(choice("1", "2"), "1", doc="set the groups in one or two columns")}
+
+    def build(self, ctx):
+        from reportlab.platypus import KeepTogether, Table
+
+        count = int(self["columns"])
+        gutter = ctx.theme.page("gutter") * 2
+        if count == 1:
+            return [KeepTogether(self._group(ctx, group)) for group in self.kids]
+        width = (ctx.available_width - gutter) / 2
+        with ctx.width(width):
+            groups = [self._group(ctx, group) for group in self.kids]
+        from guidebuilder.flowables import stacked_height
+
+        heights = [stacked_height(g, width, 1e6) for g in groups]
+        split = min(range(1, len(groups) + 1), key=lambda k: abs(sum(heights[:k]) - sum(heights[k:])))
+        left = [f for g in groups[:split] for f in g]
+        right = [f for g in groups[split:] for f in g] or [""]
+        style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), ctx.theme.fonts.regular),
+                 ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                 ("RIGHTPADDING", (0, 0), (0, 0), gutter),
+                 ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]
+        return [Table([[left, right]], colWidths=[width + gutter, width], style=style, hAlign="LEFT")]
+
+    def _group(self, ctx, group) -> list:
+        from reportlab.platypus import Table
+
+        from guidebuilder.flowables import TickBox
+
+        theme = ctx.theme
+        size, leading = theme.size("check")
+        side = size * 1.05
+        gap = theme.page("gutter") * 0.7
+        text_width = ctx.available_width - side - gap
+        heading = paragraph(ctx, escape(group["heading"]), "h3", ctx.ink("heading"),
+                            spaceBefore=theme.space("block"), spaceAfter=theme.space("heading_after"), keepWithNext=1)
+        rows = []
+        for check in group.kids:
+            with ctx.width(text_width):
+                cell = [paragraph(ctx, check.inline, "check", spaceAfter=0)]
+                if check["detail"]:
+                    cell.append(paragraph(ctx, escape(check["detail"]), "check_detail", ctx.ink("muted"),
+                                          spaceAfter=0))
+            rows.append([TickBox(side, ctx.ink("tick"), max(0.9, theme.space("rule")), (leading - side) / 2), cell])
+        style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), theme.fonts.regular),
+                 ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                 ("LEFTPADDING", (1, 0), (1, -1), gap),
+                 ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), theme.space("check_gap"))]
+        return [heading, Table(rows, colWidths=[side, text_width + gap], style=style, hAlign="LEFT")]
+
+
+@register
+class Notes(Component):
+    tag, role, children = "notes", "Div", "none"
+    doc = ("Ruled lines for handwritten notes that fill the space left on the page above the blocks "
+           "after it; left out when fewer than min-lines fit.")
+    attributes = {"label": Attr(default="Notes", doc="the heading above the lines"),
+                  "spacing": Attr(length, 22.0, doc="distance between lines"),
+                  "min-lines": Attr(int, 2, doc="the fewest lines worth printing")}
+    fills_remaining = True
+
+    def build_filling(self, ctx, after: list):
+        from guidebuilder.flowables import RuledLines
+
+        theme = ctx.theme
+        label = paragraph(ctx, escape(self["label"]), "h3", ctx.ink("heading"), spaceAfter=0)
+        lines = RuledLines(label, self["spacing"] * theme.scale, theme.colour("notes_rule"),
+                           max(0.5, theme.space("rule")), after, self["min-lines"], theme.space("block"))
+        lines.spaceBefore = theme.space("block")
+        return [lines]
+
+    def build(self, ctx):
+        return self.build_filling(ctx, [])

@@ -1,0 +1,171 @@
+"""Text elements: the document root, title, headings, paragraphs, lists, sections."""
+
+from __future__ import annotations
+
+from guidebuilder.components.base import Attr, Component, boolean, choice, length, register
+from guidebuilder.stylesheet import parse_length
+
+
+def paragraph(ctx, inline: str, type_style: str, colour: str | None = None, **overrides):
+    """A Paragraph of escaped inline markup; links take the theme's link colour."""
+    from reportlab.platypus import Paragraph
+
+    link = ctx.ink("link")
+    inline = inline.replace("<a href=", f'<a color="{link}" href=')
+    return Paragraph(inline, ctx.theme.style(type_style, colour or ctx.ink("text"), **overrides))
+
+
+@register
+class Document(Component):
+    tag = "document"
+    role = "Document"
+    doc = "The root of every layout. Its attributes become the PDF's metadata and page furniture."
+    attributes = {
+        "title": Attr(required=True, doc="document title (PDF metadata)"),
+        "subject": Attr(doc="PDF subject"),
+        "keywords": Attr(doc="comma-separated PDF keywords"),
+        "author": Attr(doc="PDF author; the school's name"),
+        "lang": Attr(default="en", doc="language tag written into the PDF"),
+        "fit": Attr(choice("flow", "one-page"), "flow",
+                    doc="one-page: shrink type until everything fits one page, or fail"),
+        "min-font-size": Attr(float, 8.0, doc="smallest body size one-page may shrink to (pt)"),
+        "max-pages": Attr(int, 4, doc="the build fails when the document runs longer"),
+        "running-header": Attr(doc="text of the slim brand band on pages after the first"),
+        "footer": Attr(doc="footer text on every page"),
+        "page-numbers": Attr(boolean, True, doc="print 'Page N of M' in the footer"),
+    }
+
+    def build(self, ctx):
+        ctx.info.update(self.attrs)
+        return self.build_children(ctx)
+
+
+class _Text(Component):
+    children = "inline"
+    type_style = "body"
+    colour_role = "text"
+    large = False
+
+    def build(self, ctx):
+        return [paragraph(ctx, self.inline, self.type_style, ctx.ink(self.colour_role, self.large),
+                          spaceAfter=self.space_after(ctx))]
+
+    def space_after(self, ctx) -> float:
+        return ctx.theme.space("paragraph")
+
+
+@register
+class Title(_Text):
+    tag, role, type_style, colour_role, large = "title", "H1", "title", "heading", True
+    doc = "The guide's title: the one H1 of the document."
+    attributes = {}
+
+    def space_after(self, ctx):
+        return ctx.theme.space("paragraph")
+
+
+@register
+class Subtitle(_Text):
+    tag, role, type_style, colour_role, large = "subtitle", "P", "subtitle", "text", True
+    doc = "A line under the title."
+    attributes = {}
+
+
+@register
+class Lead(_Text):
+    tag, role, type_style = "lead", "P", "lead"
+    doc = "The opening summary, set larger than body text."
+    attributes = {}
+
+    def space_after(self, ctx):
+        return ctx.theme.space("block")
+
+
+@register
+class Heading(_Text):
+    tag, colour_role = "heading", "heading"
+    doc = "A section heading; it always stays with what follows it."
+    attributes = {"level": Attr(choice("2", "3"), "2", doc="2 for sections, 3 for sub-sections")}
+
+    @property
+    def role(self):
+        return "H" + self["level"]
+
+    def build(self, ctx):
+        style = "h2" if self["level"] == "2" else "h3"
+        before = ctx.theme.space("section") if style == "h2" else ctx.theme.space("block")
+        return [paragraph(ctx, self.inline, style, ctx.ink("heading", style == "h2"), spaceBefore=before,
+                          spaceAfter=ctx.theme.space("heading_after"), keepWithNext=1)]
+
+
+@register
+class P(_Text):
+    tag, role = "p", "P"
+    doc = "A paragraph."
+    attributes = {
+        "style": Attr(choice("body", "small", "lead", "table", "band", "brand", "fact_label"), "body",
+                      doc="a type style from the stylesheet"),
+        "tone": Attr(choice("text", "muted", "heading"), "text", doc="text colour role"),
+        "align": Attr(choice("left", "right", "center"), "left", doc="alignment (body text stays left)"),
+        "space-after": Attr(parse_length, None, doc="space below; default from the stylesheet"),
+    }
+
+    def build(self, ctx):
+        from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+
+        align = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER}[self["align"]]
+        after = self["space-after"] if self["space-after"] is not None else ctx.theme.space("paragraph")
+        return [paragraph(ctx, self.inline, self["style"], ctx.ink(self["tone"]), alignment=align,
+                          spaceAfter=after)]
+
+
+@register
+class Item(_Text):
+    tag, role = "item", "LI"
+    doc = "One entry of a <list>."
+    attributes = {}
+
+
+@register
+class List(Component):
+    tag, role, children = "list", "L", ("item",)
+    doc = "A bulleted or numbered list of <item> elements."
+    attributes = {"style": Attr(choice("bullet", "number"), "bullet", doc="bullet or number markers")}
+
+    def build(self, ctx):
+        from reportlab.lib.colors import HexColor
+        from reportlab.platypus import ListFlowable, ListItem
+
+        theme = ctx.theme
+        size, _ = theme.size("body")
+        items = [ListItem(paragraph(ctx, kid.inline, "body", spaceAfter=theme.space("paragraph") * 0.5))
+                 for kid in self.kids]
+        numbered = self["style"] == "number"
+        return [ListFlowable(
+            items, bulletType="1" if numbered else "bullet", start=None if numbered else "\u2022",
+            bulletFontName=theme.fonts.bold if numbered else theme.fonts.regular, bulletFontSize=size,
+            bulletColor=HexColor(ctx.ink("heading")), leftIndent=theme.space("list_indent"),
+            bulletDedent="auto", spaceAfter=theme.space("block") - theme.space("paragraph") * 0.5,
+            bulletOffsetY=0)]
+
+
+@register
+class Section(Component):
+    tag, role = "section", "Sect"
+    doc = "A group of blocks opened by a <heading>; the heading is kept with the first block."
+    attributes = {}
+
+    def build(self, ctx):
+        from reportlab.platypus import KeepTogether
+
+        parts = [kid.build(ctx) for kid in self.kids]
+        flowables = []
+        if len(parts) >= 2:
+            flowables.append(KeepTogether(parts[0] + parts[1][:1]))
+            flowables.extend(parts[1][1:])
+            for part in parts[2:]:
+                flowables.extend(part)
+        else:
+            for part in parts:
+                flowables.extend(part)
+        return flowables

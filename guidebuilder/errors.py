@@ -1,0 +1,59 @@
+"""Errors that reach the user: each names where the problem is and what was expected."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input file, at one place."""
+
+    file: Path | str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else f"{self.file}"
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class GuidebuilderError(Exception):
+    """Base class; `exit_code` is what the CLI returns for it."""
+
+    exit_code = 1
+
+
+class InputError(GuidebuilderError):
+    """Bad input (exit code 2). Carries every problem found, not just the first."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class BuildError(GuidebuilderError):
+    """The inputs were valid but the document could not be built (exit code 1)."""
+
+
+def input_error(file, line, key, message) -> InputError:
+    return InputError([Problem(file, line, key, message)])
+
+
+def did_you_mean(word: str, choices) -> str:
+    """' did you mean "x"?' when a choice is close to `word`, else ''."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f', did you mean "{close[0]}"?' if close else ""
+
+
+def display_path(path: Path) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,91 @@
+"""Value types shared by the guide and school models: inline text, colours, URLs, dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, BeforeValidator, model_validator
+from pydantic_core import PydanticCustomError
+
+from guidebuilder.errors import did_you_mean
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+class StrictModel(BaseModel):
+    """A mapping whose unknown keys are errors that suggest the key that was meant."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any):
+        if isinstance(data, dict):
+            known = set(cls.model_fields)
+            unknown = [k for k in data if k not in known]
+            if unknown:
+                raise PydanticCustomError(
+                    "unknown_keys", "unknown key",
+                    {"keys": [(k, did_you_mean(k, known)) for k in unknown], "known": sorted(known)},
+                )
+        return data
+
+
+def _text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_chars", "contains a control character (remove it)")
+    if not value.strip():
+        raise PydanticCustomError("empty_text", "is empty (expected some text)")
+    return value.strip()
+
+
+Text = Annotated[str, AfterValidator(_text)]
+"""Inline text: may use **strong**, *emphasis* and [label](https://url)."""
+
+
+def _colour(value: Any) -> str:
+    from guidebuilder.colours import parse_colour  # keeps ReportLab off the import path
+
+    if not isinstance(value, str):
+        raise PydanticCustomError("colour", "expected a colour like \"#0B4F6C\" or a CSS colour name")
+    return parse_colour(value)
+
+
+Colour = Annotated[str, BeforeValidator(_colour)]
+
+
+def _url(value: str) -> str:
+    value = value.strip()
+    if not _URL.match(value):
+        raise PydanticCustomError("url", "expected a web address starting with https:// or http://")
+    return value
+
+
+Url = Annotated[str, AfterValidator(_url)]
+
+
+def _language(value: str) -> str:
+    if not _LANG.match(value):
+        raise PydanticCustomError("language", "expected a language tag like \"en\" or \"es-MX\"")
+    return value
+
+
+Language = Annotated[str, AfterValidator(_language)]
+
+
+def _date_text(value: Any) -> str:
+    """Source dates may be partial (2025-08) or a year; keep them as the user wrote them."""
+    if isinstance(value, date):
+        return value.isoformat()
+    value = str(value)
+    if not re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", value):
+        raise PydanticCustomError("date_text", "expected a date like 2025-08 or 2025-08-15")
+    return value
+
+
+DateText = Annotated[str, BeforeValidator(_date_text)]

@@ -1,0 +1,219 @@
+"""Custom ReportLab flowables that the components compose: bands, badges, QR codes, boxes."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from reportlab.lib.colors import HexColor
+from reportlab.platypus import Flowable
+
+
+@lru_cache(maxsize=1)
+def measuring_canvas():
+    """A canvas that is never saved, for measuring flowables before the real build."""
+    from io import BytesIO
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    return Canvas(BytesIO())
+
+
+def stacked_height(flowables, width: float, available: float, skip_flexible: bool = False) -> float:
+    """The height a frame needs for `flowables` one under the other (as Frame stacks them)."""
+    canvas = measuring_canvas()
+    total = 0.0
+    for i, f in enumerate(flowables):
+        if skip_flexible and getattr(f, "flexible", False):
+            continue
+        content = getattr(f, "_content", None)
+        if content is not None and f.__class__.__name__ == "KeepTogether":
+            h = stacked_height(content, width, available)  # KeepTogether.wrap claims huge heights
+        else:
+            _, h = f.wrapOn(canvas, width, available)
+        total += h + f.getSpaceAfter() + (f.getSpaceBefore() if i else 0)
+    return total
+
+
+class Band(Flowable):
+    """A full-width colour band holding flowables; its fill runs to the page edges
+    (and to the top edge when it starts the page), so it prints as a bleed band."""
+
+    def __init__(self, content, fill: str, padding: tuple[float, float], gap: float, page_width: float,
+                 to_top: bool):
+        super().__init__()
+        self.content, self.fill, self.gap = content, fill, gap
+        self.pad_top, self.pad_bottom = padding
+        self.page_width, self.to_top = page_width, to_top
+
+    def wrap(self, aw, ah):
+        self._sizes = [f.wrapOn(self.canv, aw, ah) for f in self.content]
+        inner = sum(h + f.getSpaceAfter() for f, (_, h) in zip(self.content, self._sizes))
+        inner -= self.content[-1].getSpaceAfter() if self.content else 0
+        self.width, self.height = aw, inner + self.pad_top + self.pad_bottom
+        return self.width, self.height
+
+    def drawOn(self, canvas, x, y, _sW=0):
+        canvas.saveState()
+        canvas.setFillColor(HexColor(self.fill))
+        top = canvas._pagesize[1] if self.to_top else y + self.height
+        canvas.rect(0, y, self.page_width, top - y, stroke=0, fill=1)
+        canvas.restoreState()
+        cursor = y + self.height - self.pad_top
+        for flowable, (_, h) in zip(self.content, self._sizes):
+            cursor -= h
+            flowable.drawOn(canvas, x, cursor)
+            cursor -= flowable.getSpaceAfter()
+
+
+class NumberBadge(Flowable):
+    """A filled circle with a number: the pathway's step markers."""
+
+    def __init__(self, number: str, diameter: float, fill: str, ink: str, font: str, size: float):
+        super().__init__()
+        self.number, self.diameter, self.fill, self.ink = number, diameter, fill, ink
+        self.font, self.size = font, size
+        self.width = self.height = diameter
+
+    def wrap(self, aw, ah):
+        return self.diameter, self.diameter
+
+    def draw(self):
+        c, r = self.canv, self.diameter / 2
+        c.setFillColor(HexColor(self.fill))
+        c.circle(r, r, r, stroke=0, fill=1)
+        c.setFillColor(HexColor(self.ink))
+        c.setFont(self.font, self.size)
+        c.drawCentredString(r, r - self.size * 0.35, self.number)
+
+
+class TickBox(Flowable):
+    """An empty square tick box."""
+
+    def __init__(self, side: float, stroke: str, line_width: float, offset: float = 0):
+        super().__init__()
+        self.side, self.stroke, self.line_width, self.offset = side, stroke, line_width, offset
+
+    def wrap(self, aw, ah):
+        return self.side, self.side + self.offset
+
+    def draw(self):
+        self.canv.setStrokeColor(HexColor(self.stroke))
+        self.canv.setLineWidth(self.line_width)
+        self.canv.roundRect(0, 0, self.side, self.side, self.side * 0.12, stroke=1, fill=0)
+
+
+class QRCode(Flowable):
+    """A QR code drawn as one path (fast; see perf notes), quiet zone included in its size."""
+
+    QUIET = 4
+
+    def __init__(self, matrix, size: float, ink: str = "#000000"):
+        super().__init__()
+        self.matrix, self.size, self.ink = matrix, size, ink
+        self.width = self.height = size
+
+    def wrap(self, aw, ah):
+        return self.size, self.size
+
+    def draw(self):
+        n = len(self.matrix) + 2 * self.QUIET
+        module = self.size / n
+        c = self.canv
+        path = c.beginPath()
+        for r, row in enumerate(self.matrix):
+            y = self.size - (r + self.QUIET + 1) * module
+            c0 = None
+            for col, dark in enumerate(list(row) + [False]):
+                if dark and c0 is None:
+                    c0 = col
+                elif not dark and c0 is not None:
+                    path.rect((c0 + self.QUIET) * module, y, (col - c0) * module, module)
+                    c0 = None
+        c.setFillColor(HexColor("#FFFFFF"))
+        c.rect(0, 0, self.size, self.size, stroke=0, fill=1)
+        c.setFillColor(HexColor(self.ink))
+        c.drawPath(path, stroke=0, fill=1)
+
+
+class Picture(Flowable):
+    """A raster or vector image fitted inside a box, aspect ratio kept, optionally on a card."""
+
+    def __init__(self, image, max_width: float, max_height: float, card: str | None = None,
+                 padding: float = 0, align: str = "left"):
+        super().__init__()
+        self.image, self.card, self.padding = image, card, padding
+        scale = min(max_width / image.width, max_height / image.height)
+        self.image_width, self.image_height = image.width * scale, image.height * scale
+        self.width = self.image_width + 2 * padding
+        self.height = self.image_height + 2 * padding
+        self.hAlign = align.upper()
+
+    def wrap(self, aw, ah):
+        return self.width, self.height
+
+    def draw(self):
+        c = self.canv
+        if self.card:
+            c.setFillColor(HexColor(self.card))
+            c.roundRect(0, 0, self.width, self.height, min(6, self.padding), stroke=0, fill=1)
+        if self.image.kind == "vector":
+            drawing = self.image.obj
+            c.saveState()
+            c.translate(self.padding, self.padding)
+            c.scale(self.image_width / self.image.width, self.image_height / self.image.height)
+            from reportlab.graphics import renderPDF
+
+            renderPDF.draw(drawing, c, 0, 0)
+            c.restoreState()
+        else:
+            c.drawImage(self.image.obj, self.padding, self.padding, self.image_width, self.image_height,
+                        mask="auto")
+
+
+class RuledLines(Flowable):
+    """Ruled lines for notes that take whatever height is left above the flowables after it."""
+
+    flexible = True  # its height is whatever is left, so it never makes a page overflow
+
+    def __init__(self, label_para, spacing: float, colour: str, line_width: float, after: list, min_lines: int = 2,
+                 gap_after: float = 0):
+        super().__init__()
+        self.label, self.spacing, self.colour, self.line_width = label_para, spacing, colour, line_width
+        self.after, self.min_lines, self.gap_after = after, min_lines, gap_after
+
+    def wrap(self, aw, ah):
+        reserved = sum(f.wrapOn(self.canv, aw, ah)[1] + f.getSpaceBefore() + f.getSpaceAfter() for f in self.after)
+        self._label_h = self.label.wrap(aw, ah)[1]
+        room = ah - reserved - self.gap_after - self._label_h - 1
+        self.lines = max(0, int(room // self.spacing))
+        if self.lines < self.min_lines:
+            self.lines, self._label_h = 0, 0
+            self.width, self.height = aw, 0
+        else:
+            self.width, self.height = aw, self._label_h + self.lines * self.spacing + self.gap_after
+        return self.width, self.height
+
+    def draw(self):
+        if not self.lines:
+            return
+        c = self.canv
+        self.label.drawOn(c, 0, self.height - self._label_h)
+        c.setStrokeColor(HexColor(self.colour))
+        c.setLineWidth(self.line_width)
+        for i in range(1, self.lines + 1):
+            y = self.height - self._label_h - i * self.spacing
+            c.line(0, y, self.width, y)
+
+
+class ColumnsStart(Flowable):
+    """Marks where the story leaves full width and flows through columns (see write.py)."""
+
+    def __init__(self, count: int, gutter: float):
+        super().__init__()
+        self.count, self.gutter = count, gutter
+
+    def wrap(self, aw, ah):
+        return 0, 0
+
+    def draw(self):
+        pass

@@ -1,0 +1,67 @@
+"""Embedded TrueType font families, registered once per process.
+
+Never one of the 14 standard PDF fonts: they are not embedded and print differently
+everywhere. A font that cannot be loaded is an error, never a quiet fallback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from guidebuilder.errors import BuildError
+
+STYLES = ("regular", "bold", "italic", "bold_italic")
+
+
+@dataclass(frozen=True)
+class FontFamily:
+    """ReportLab font names of one registered family."""
+
+    regular: str
+    bold: str
+    italic: str
+    bold_italic: str
+    family: str
+
+    def for_weight(self, weight: str) -> str:
+        return {"bold": self.bold, "italic": self.italic, "bold_italic": self.bold_italic}.get(weight, self.regular)
+
+
+def default_font_dir() -> Path:
+    spec = importlib.util.find_spec("font_source_sans_pro")
+    if not spec or not spec.submodule_search_locations:
+        raise BuildError("the default font package is missing: pip install font-source-sans-pro")
+    return Path(next(iter(spec.submodule_search_locations))) / "files"
+
+
+@lru_cache(maxsize=64)
+def _register(path: Path, mtime: float) -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont, TTFError
+
+    # A stable name from the file's bytes keeps rebuilds byte-identical across folders.
+    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:8]
+    name = f"{path.stem[:40]}-{digest}"
+    try:
+        pdfmetrics.registerFont(TTFont(name, str(path)))
+    except (TTFError, OSError, ValueError, KeyError, IndexError) as exc:
+        raise BuildError(f"{path}: cannot embed this font ({exc}); use a TrueType (.ttf) file") from None
+    return name
+
+
+def register_font(path: Path) -> str:
+    path = Path(path).resolve()
+    return _register(path, path.stat().st_mtime)
+
+
+@lru_cache(maxsize=32)
+def register_family(files: tuple[Path, Path, Path, Path]) -> FontFamily:
+    from reportlab.pdfbase.pdfmetrics import registerFontFamily
+
+    names = [register_font(f) for f in files]
+    registerFontFamily(names[0], normal=names[0], bold=names[1], italic=names[2], boldItalic=names[3])
+    return FontFamily(*names, family=names[0])

@@ -1,0 +1,188 @@
+"""Stage 1, load: YAML files to validated models. Every problem names file, line and key path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from guidebuilder.errors import InputError, Problem
+from guidebuilder.yamlsource import YamlSource, dotted, load_yaml
+
+_MESSAGES = {
+    "missing": "required key is missing",
+    "string_type": "expected text",
+    "list_type": "expected a list (items starting with \"- \")",
+    "dict_type": "expected a mapping of keys",
+    "model_type": "expected a mapping of keys",
+    "model_attributes_type": "expected a mapping of keys",
+    "date_type": "expected a date like 2027-03-14",
+    "date_parsing": "expected a date like 2027-03-14",
+    "date_from_datetime_parsing": "expected a date like 2027-03-14",
+    "date_from_datetime_inexact": "expected a date like 2027-03-14, without a time",
+}
+
+
+def validate(model: type[BaseModel], source: YamlSource, defaults: dict | None = None):
+    """`source.data` validated as `model`; raises InputError listing every problem."""
+    data = source.data
+    if not isinstance(data, dict):
+        raise InputError([Problem(source.name, source.line_of(()), "", "expected a mapping of keys at the top of the file")])
+    data = {**(defaults or {}), **data}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(problems_from(exc, source, data)) from None
+
+
+def problems_from(exc: ValidationError, source: YamlSource, data) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        keypath = _data_keypath(data, error["loc"])
+        if error["type"] == "unknown_keys":
+            for key, hint in error["ctx"]["keys"]:
+                path = keypath + (key,)
+                problems.append(Problem(source.name, source.line_of(path), dotted(path), f"unknown key{hint}"))
+            continue
+        problems.append(Problem(source.name, source.line_of(keypath), dotted(keypath), _message(error)))
+    return sorted(set(problems), key=lambda p: (p.line or 0, p.key))
+
+
+def _data_keypath(data, loc) -> tuple:
+    """Pydantic's loc with its internal parts (union tags, validator names) dropped."""
+    keypath, node = [], data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            keypath.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            keypath.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and part.isidentifier() and "[" not in part and part not in ("paragraph",) + tuple(_TAGS):
+            keypath.append(part)  # a missing key: name it
+            node = None
+    return tuple(keypath)
+
+
+_TAGS = ("bullets", "table", "callout", "steps")
+
+
+def _message(error) -> str:
+    kind = error["type"]
+    if kind in _MESSAGES:
+        base = _MESSAGES[kind]
+        if kind.endswith("_type") and "input" in error:
+            base += f", got {_describe(error['input'])}"
+        return base
+    if kind == "too_short":
+        return f"needs at least {error['ctx']['min_length']} item(s), found {error['ctx']['actual_length']}"
+    if kind == "too_long":
+        return f"allows at most {error['ctx']['max_length']} item(s), found {error['ctx']['actual_length']}"
+    if kind == "block" and isinstance(error.get("input"), dict) and len(error["input"]) == 1:
+        from guidebuilder.errors import did_you_mean
+
+        word = next(iter(error["input"]))
+        return f'unknown block "{word}"{did_you_mean(word, _TAGS)} (expected a paragraph, bullets, table, callout or steps)'
+    if kind == "literal_error":
+        return f"expected one of {error['ctx']['expected']}, got {_describe(error['input'])}"
+    return error["msg"]
+
+
+def _describe(value) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return f'"{value}"' if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+
+
+# ---- guide -----------------------------------------------------------------------------
+
+
+def load_guide(path: Path):
+    from guidebuilder.models import Guide
+
+    source = load_yaml(path)
+    default_id = Path(path).name.removesuffix(".yaml").removesuffix(".yml")
+    guide = validate(Guide, source, {"id": default_id})
+    problems = _guide_cross_references(guide, source)
+    if problems:
+        raise InputError(problems)
+    return guide
+
+
+def _guide_cross_references(guide, source: YamlSource) -> list[Problem]:
+    problems = []
+    known = [s.id for s in guide.sources]
+    from guidebuilder.errors import did_you_mean
+
+    for i, fact in enumerate(guide.key_facts):
+        if fact.source not in known:
+            path = ("key_facts", i, "source")
+            problems.append(Problem(source.name, source.line_of(path), dotted(path),
+                                    f'names source "{fact.source}", which is not listed under sources'
+                                    f"{did_you_mean(fact.source, known)}"))
+    seen = {}
+    for i, s in enumerate(guide.sources):
+        if s.id in seen:
+            path = ("sources", i, "id")
+            problems.append(Problem(source.name, source.line_of(path), dotted(path),
+                                    f'source id "{s.id}" is used twice (first at sources[{seen[s.id]}])'))
+        seen.setdefault(s.id, i)
+    for si, section in enumerate(guide.sections):
+        for bi, block in enumerate(section.body):
+            table = getattr(block, "table", None)
+            if table is None:
+                continue
+            for ri, row in enumerate(table.rows):
+                if len(row) != len(table.columns):
+                    path = ("sections", si, "body", bi, "table", "rows", ri)
+                    problems.append(Problem(source.name, source.line_of(path), dotted(path),
+                                            f"has {len(row)} cell(s), expected {len(table.columns)} (one per column)"))
+    return problems
+
+
+# ---- school ----------------------------------------------------------------------------
+
+
+def load_school(path: Path):
+    from guidebuilder.models import School
+
+    path = Path(path)
+    source = load_yaml(path)
+    school = validate(School, source, {"slug": path.parent.name})
+    problems = [p for p in (_asset_problem(source, ("logo",), school.logo),) if p]
+    if school.fonts:
+        for style in ("regular", "bold", "italic", "bold_italic"):
+            problems.append(_asset_problem(source, ("fonts", style), getattr(school.fonts, style)))
+        if not school.fonts.regular:
+            problems.append(Problem(source.name, source.line_of(("fonts",)), "fonts.regular",
+                                    "required key is missing (the regular style is needed when fonts are given)"))
+    problems = [p for p in problems if p]
+    if problems:
+        raise InputError(problems)
+    return school
+
+
+def school_folder(school_path: Path) -> Path:
+    return Path(school_path).resolve().parent
+
+
+def _asset_problem(source: YamlSource, keypath: tuple, relative: str | None) -> Problem | None:
+    """An asset path must name a file inside the school's folder (symbolic links included)."""
+    if relative is None:
+        return None
+    folder = Path(source.path).resolve().parent
+    target = (folder / relative).resolve()
+    where = (source.name, source.line_of(keypath), dotted(keypath))
+    if not target.is_relative_to(folder):
+        return Problem(*where, f'"{relative}" is outside the school\'s folder (put the file inside {folder.name}/)')
+    if not target.is_file():
+        return Problem(*where, f'file "{relative}" not found in {folder.name}/')
+    return None
+
+
+def asset_path(school_file: Path, relative: str) -> Path:
+    return (Path(school_file).resolve().parent / relative).resolve()

@@ -1,0 +1,102 @@
+"""The whole pipeline on one screen: load -> template -> render -> write.
+
+    guide, school  = load (YAML -> validated models)
+    markup         = template (Jinja2 layout + guide + school -> layout markup)
+    flowables      = render (markup -> components -> ReportLab flowables, styled by the theme)
+    pdf            = write (flowables -> deterministic PDF bytes -> atomic file)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from guidebuilder import locations
+from guidebuilder.errors import BuildError
+from guidebuilder.load import load_guide, load_school
+
+LAYOUTS = ("handout", "checklist")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    guide: object
+    guide_file: Path
+    school: object
+    school_file: Path
+
+
+def load_inputs(guide: str | None, school: str | None) -> Inputs:
+    guide_file = locations.find_guide(guide)
+    school_file = locations.find_school(school)
+    return Inputs(load_guide(guide_file), guide_file, load_school(school_file), school_file)
+
+
+def output_path(out_dir: Path, inputs: Inputs, layout: str) -> Path:
+    return Path(out_dir) / inputs.school.slug / f"{inputs.guide.id}-{layout}.pdf"
+
+
+def build_pdf(inputs: Inputs, layout: str, page_size: str | None = None) -> bytes:
+    """One document's PDF bytes. The same inputs always give the same bytes."""
+    from guidebuilder.stylesheet import stylesheet_at
+    from guidebuilder.template import render_markup
+    from guidebuilder.theme import make_theme
+
+    layout_file = locations.find_layout(layout)
+    sheet = stylesheet_at(locations.stylesheet_path())
+    size_name = page_size or inputs.school.page_size
+    markup = render_markup(layout_file, tuple(locations.layout_dirs()), guide=inputs.guide,
+                           school=inputs.school, page_size=size_name, layout=layout)
+    from guidebuilder.render import parse_markup
+
+    root = parse_markup(markup, str(layout_file.name))
+    theme = make_theme(sheet, inputs.school, inputs.school_file)
+    return _fit(root, theme, inputs, size_name, layout)
+
+
+def _fit(root, theme, inputs: Inputs, size_name: str, layout: str) -> bytes:
+    """Render; a one-page document shrinks its type step by step down to its minimum size."""
+    from guidebuilder.assets import AssetCache
+    from guidebuilder.render import RenderContext
+    from guidebuilder.write import PAGE_SIZES, render_pdf
+
+    width, height = PAGE_SIZES[size_name]
+    one_page = root["fit"] == "one-page"
+    body_size = theme.sheet.type["body"].size
+    smallest = min(1.0, root["min-font-size"] / body_size)
+    scales = [1.0] + [s for s in (0.95, 0.9, 0.85, 0.8, 0.75, 0.7) if s > smallest] + [smallest]
+    for scale in scales if one_page else [1.0]:
+        ctx = RenderContext(theme.scaled(scale), inputs.school, inputs.school_file, width, height, AssetCache())
+        flowables = root.build(ctx)
+        pdf, pages = render_pdf(flowables, ctx)
+        if one_page and pages == 1:
+            return pdf
+        if not one_page:
+            if pages > root["max-pages"]:
+                raise BuildError(f"{inputs.guide_file}: the {layout} runs to {pages} pages, over its limit of "
+                                 f"{root['max-pages']}; shorten the guide")
+            return pdf
+    overflow = _overflow(flowables, ctx)
+    raise BuildError(
+        f"{inputs.guide_file}: the {layout} does not fit on one page even at {root['min-font-size']:g} pt: "
+        f"it is about {overflow / 72:.1f} in ({overflow / (height - 2 * 72) * 100:.0f}% of a page) too long; "
+        f"shorten the checklist (fewer items or shorter detail lines)")
+
+
+def _overflow(flowables, ctx) -> float:
+    """Roughly how much taller than one page the content is, in points."""
+    from guidebuilder.flowables import stacked_height
+
+    theme = ctx.theme
+    frame_height = ctx.page_height - theme.page("margin") - theme.page("footer") - theme.space("paragraph")
+    return max(0.0, stacked_height(flowables, ctx.frame_width, frame_height, skip_flexible=True) - frame_height)
+
+
+def build(inputs: Inputs, layouts, out_dir: Path, page_size: str | None = None) -> list[Path]:
+    """Build each layout, then write them all: a failure leaves no file half written."""
+    from guidebuilder.write import write_atomic
+
+    documents = [(output_path(out_dir, inputs, layout), build_pdf(inputs, layout, page_size)) for layout in layouts]
+    for path, pdf in documents:
+        write_atomic(path, pdf)
+    return [path for path, _ in documents]

@@ -1,0 +1,167 @@
+"""Stage 3, render: layout markup -> a tree of components -> ReportLab flowables.
+
+The markup is XML produced by a layout template (see docs/layouts.md). Each element is
+read by the component class registered for its tag; inline content (text with <b>, <i>,
+<a href>, <br/>) becomes escaped ReportLab paragraph markup.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from guidebuilder.components import REGISTRY, MarkupError
+from guidebuilder.errors import InputError, Problem, did_you_mean
+
+INLINE_TAGS = {"b", "i", "a", "br"}
+
+
+@dataclass
+class RenderContext:
+    """What components need while building: the theme, the school and per-process caches."""
+
+    theme: object
+    school: object
+    school_file: Path | None
+    page_width: float
+    page_height: float
+    assets: object                      # guidebuilder.assets.AssetCache
+    info: dict = field(default_factory=dict)
+    _widths: list = field(default_factory=list)
+    _fills: list = field(default_factory=list)
+
+    @property
+    def frame_width(self) -> float:
+        return self.page_width - 2 * self.theme.page("margin")
+
+    @property
+    def available_width(self) -> float:
+        return self._widths[-1] if self._widths else self.frame_width
+
+    @property
+    def background(self) -> str:
+        return self._fills[-1] if self._fills else "#FFFFFF"
+
+    @contextmanager
+    def width(self, width: float):
+        """Children built inside are laid out `width` wide (a column, a cell)."""
+        self._widths.append(width)
+        try:
+            yield
+        finally:
+            self._widths.pop()
+
+    def narrower(self, by: float):
+        return self.width(self.available_width - by)
+
+    @contextmanager
+    def on_fill(self, fill: str):
+        """Children built inside sit on `fill`, so their text colours are chosen for it."""
+        self._fills.append(fill)
+        try:
+            yield
+        finally:
+            self._fills.pop()
+
+    def ink(self, role: str, large: bool = False) -> str:
+        """The text colour for `role` on the current background, readable by WCAG AA."""
+        theme = self.theme
+        if role in ("text", "muted"):
+            wanted = theme.text if role == "text" else theme.muted
+        else:
+            wanted = theme.colour(role)
+        from guidebuilder.colours import contrast, readable_on
+
+        minimum = 3.0 if large else 4.5
+        if contrast(wanted, self.background) >= minimum:
+            return wanted
+        if self.background != "#FFFFFF":
+            return theme.text_on(self.background)
+        return readable_on(wanted, self.background, minimum)
+
+    def asset(self, relative: str) -> Path:
+        """A file in the school's folder; paths that leave it are refused."""
+        folder = Path(self.school_file).resolve().parent
+        target = (folder / relative).resolve()
+        if not target.is_relative_to(folder):
+            raise InputError([Problem(str(self.school_file), None, "", f'"{relative}" is outside the school\'s folder')])
+        return target
+
+
+def parse_markup(markup: str, layout_name: str):
+    """Markup text -> the root Component; errors name the layout and the markup line."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True,
+                             remove_pis=True, huge_tree=False)
+    try:
+        root = etree.fromstring(markup.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        raise InputError([Problem(layout_name, None, "", f"the layout produced invalid markup "
+                                  f"(markup line {exc.lineno}): {exc.msg}")]) from None
+    try:
+        return _component(root)
+    except MarkupError as exc:
+        raise InputError([Problem(layout_name, None, "", f"markup line {exc.line}: {exc}")]) from None
+
+
+def _component(element):
+    tag = element.tag
+    if not isinstance(tag, str):
+        raise MarkupError(element.sourceline, "unexpected node in markup")
+    cls = REGISTRY.get(tag)
+    if cls is None:
+        raise MarkupError(element.sourceline, f"unknown element <{tag}>{did_you_mean(tag, REGISTRY)}")
+    if cls.children == "inline":
+        return cls(element, [], inline_markup(element))
+    if cls.children == "none":
+        if len(element) or (element.text or "").strip():
+            raise MarkupError(element.sourceline, f"<{tag}> takes no content")
+        return cls(element, [], "")
+    kids = []
+    for child in element:
+        if isinstance(cls.children, tuple) and child.tag not in cls.children:
+            raise MarkupError(child.sourceline, f"<{tag}> may hold only {', '.join('<%s>' % c for c in cls.children)},"
+                                                f" not <{child.tag}>")
+        kids.append(_component(child))
+    stray = (element.text or "").strip() or next((c.tail.strip() for c in element if (c.tail or "").strip()), "")
+    if stray:
+        raise MarkupError(element.sourceline, f"<{tag}> holds elements, not text (found \"{stray[:30]}\");"
+                                              f" wrap text in <p>")
+    return cls(element, kids, "")
+
+
+def inline_markup(element) -> str:
+    """Inline content of `element` as ReportLab paragraph markup (text escaped)."""
+    parts = [escape(_squash(element.text))]
+    for child in element:
+        if child.tag not in INLINE_TAGS:
+            raise MarkupError(child.sourceline, f"<{element.tag}> holds text; <{child.tag}> is not an inline "
+                                                f"element (inline: <b>, <i>, <a href>, <br/>)")
+        inner = inline_markup(child)
+        if child.tag == "br":
+            parts.append("<br/>")
+        elif child.tag == "a":
+            href = child.get("href", "")
+            if not href.startswith(("https://", "http://", "mailto:")):
+                raise MarkupError(child.sourceline, f'<a href="{href}">: links must start with https://, http:// or mailto:')
+            parts.append(f"<a href={quoteattr(href)}>{inner}</a>")
+        else:
+            parts.append(f"<{child.tag}>{inner}</{child.tag}>")
+        parts.append(escape(_squash(child.tail)))
+    return "".join(parts).strip()
+
+
+def _squash(text: str | None) -> str:
+    """XML whitespace folded the way HTML folds it."""
+    if not text:
+        return ""
+    import re
+
+    return re.sub(r"\s+", " ", text)
+
+
+def build_flowables(root, ctx: RenderContext) -> list:
+    return root.build(ctx)

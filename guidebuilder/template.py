@@ -1,0 +1,101 @@
+"""Stage 2, template: a Jinja2 layout + guide + school -> layout markup (XML, see docs/layouts.md).
+
+Templates run in Jinja2's sandbox with autoescaping, so content text can never inject
+markup; undefined names are errors that name the layout file and line.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from functools import lru_cache
+from pathlib import Path
+
+from guidebuilder.errors import InputError, Problem, display_path
+
+_INLINE = re.compile(
+    r"\*\*(?P<strong>.+?)\*\*"
+    r"|(?<![\w*])\*(?P<em>[^*\s](?:[^*]*[^*\s])?)\*(?![\w*])"
+    r"|\[(?P<label>[^\]]+)\]\((?P<url>https?://[^\s)]+)\)"
+)
+
+
+def inline_markdown(text) -> "Markup":
+    """The inline subset of the formats spec: **strong**, *emphasis*, [label](https://url).
+
+    Everything else is literal: the text is escaped, then only these three become markup.
+    """
+    from markupsafe import Markup, escape
+
+    if text is None:
+        return Markup("")
+    text = str(text)
+    out, pos = [], 0
+    for match in _INLINE.finditer(text):
+        out.append(escape(text[pos:match.start()]))
+        if match.group("strong") is not None:
+            out.append(Markup("<b>%s</b>") % inline_markdown(match.group("strong")))
+        elif match.group("em") is not None:
+            out.append(Markup("<i>%s</i>") % inline_markdown(match.group("em")))
+        else:
+            out.append(Markup('<a href="%s">%s</a>') % (match.group("url"), inline_markdown(match.group("label"))))
+        pos = match.end()
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
+
+
+def long_date(value) -> str:
+    """2027-03-14 -> 'March 14, 2027' (no locale dependency, so builds are reproducible)."""
+    if value is None:
+        return ""
+    months = ["January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December"]
+    return f"{months[value.month - 1]} {value.day}, {value.year}"
+
+
+def url_text(url) -> str:
+    """A URL as people read it: no scheme, no trailing slash."""
+    return re.sub(r"^https?://", "", str(url or "")).rstrip("/")
+
+
+@lru_cache(maxsize=8)
+def environment(search_path: tuple[Path, ...]):
+    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader([str(p) for p in search_path]),
+        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True, auto_reload=True,
+    )
+    env.filters.update(md=inline_markdown, long_date=long_date, url_text=url_text)
+    return env
+
+
+def render_markup(layout_file: Path, search_path: tuple[Path, ...], **context) -> str:
+    env = environment(tuple(search_path))
+    name = display_path(layout_file)
+    from jinja2 import TemplateError, TemplateSyntaxError
+    from jinja2.exceptions import SecurityError
+
+    try:
+        template = env.get_template(Path(layout_file).name)
+        return template.render(**context)
+    except TemplateSyntaxError as exc:
+        raise InputError([Problem(name, exc.lineno, "", f"template syntax error: {exc.message}")]) from None
+    except SecurityError as exc:
+        line = _template_line(exc, layout_file)
+        raise InputError([Problem(name, line, "", f"not allowed in a layout: {exc}")]) from None
+    except TemplateError as exc:
+        line = _template_line(exc, layout_file)
+        raise InputError([Problem(name, line, "", f"template error: {exc.message}")]) from None
+
+
+def _template_line(exc: BaseException, layout_file: Path) -> int | None:
+    """Jinja rewrites tracebacks so template frames carry the template's file and line."""
+    target = str(Path(layout_file).resolve())
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if str(Path(frame.filename).resolve()) == target:
+            line = frame.lineno
+    return line

@@ -1,0 +1,124 @@
+"""The theme: the base stylesheet filled in with one school's brand.
+
+Colours are resolved per role, and every text colour is checked against its background
+(WCAG 2.1 AA): a brand colour too light for text is darkened for text and rules, while
+fills keep the true brand colour.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from guidebuilder.colours import contrast, mix, readable_on
+from guidebuilder.fonts import STYLES, FontFamily, default_font_dir, register_family
+from guidebuilder.stylesheet import Stylesheet
+
+WHITE = "#FFFFFF"
+
+
+@dataclass
+class Theme:
+    sheet: Stylesheet
+    brand: dict            # primary, secondary, accent as hex
+    fonts: FontFamily
+    scale: float = 1.0     # the checklist shrinks its type to fit one page
+    notes: list = field(default_factory=list)
+
+    # ---- colours -------------------------------------------------------------------
+    def colour(self, role_or_value: str) -> str:
+        """A colour role from the stylesheet ('fact_card'), or a role expression ('accent 15%')."""
+        expression = self.sheet.colors.get(role_or_value, role_or_value)
+        parts = str(expression).split()
+        if parts[0] == "neutral":
+            return self.sheet.neutrals[parts[1]]
+        if parts[0] in self.sheet.neutrals:
+            return self.sheet.neutrals[parts[0]]
+        base = self.brand.get(parts[0]) or (parts[0] if parts[0].startswith("#") else None)
+        if base is None:
+            raise KeyError(f'unknown colour role "{role_or_value}"')
+        if len(parts) == 2 and parts[1].endswith("%"):
+            return mix(base, WHITE, 1 - float(parts[1][:-1]) / 100)
+        return base
+
+    def text_colour(self, role: str, background: str = WHITE, large: bool = False) -> str:
+        """The colour of `role` made readable on `background` (3:1 for large text, else 4.5:1)."""
+        wanted = self.colour(role)
+        return readable_on(wanted, background, 3.0 if large else 4.5)
+
+    def text_on(self, fill: str) -> str:
+        """Near-black or white, whichever reads better on `fill`."""
+        dark = self.sheet.neutrals["text"]
+        return WHITE if contrast(WHITE, fill) >= contrast(dark, fill) else dark
+
+    @property
+    def text(self) -> str:
+        return self.sheet.neutrals["text"]
+
+    @property
+    def muted(self) -> str:
+        return self.sheet.neutrals["muted"]
+
+    # ---- sizes ---------------------------------------------------------------------
+    def space(self, name: str) -> float:
+        return self.sheet.space[name] * (self.scale if name not in ("rule",) else 1)
+
+    def page(self, name: str) -> float:
+        return self.sheet.page[name]
+
+    def size(self, name: str) -> tuple[float, float]:
+        style = self.sheet.type[name]
+        return style.size * self.scale, style.leading * self.scale
+
+    def font(self, name: str) -> str:
+        return self.fonts.for_weight(self.sheet.type[name].weight)
+
+    @cached_property
+    def _styles(self) -> dict:
+        return {}
+
+    def style(self, name: str, colour: str | None = None, **overrides):
+        """A ParagraphStyle for type style `name`, cached per theme."""
+        key = (name, colour, tuple(sorted(overrides.items())))
+        if key not in self._styles:
+            from reportlab.lib.colors import HexColor
+            from reportlab.lib.styles import ParagraphStyle
+
+            size, leading = self.size(name)
+            self._styles[key] = ParagraphStyle(
+                f"{name}-{len(self._styles)}", fontName=self.font(name), fontSize=size, leading=leading,
+                textColor=HexColor(colour or self.text), bulletFontName=self.fonts.regular,
+                allowWidows=0, allowOrphans=0, uriWasteReduce=0.3, **overrides)
+        return self._styles[key]
+
+    def scaled(self, scale: float) -> "Theme":
+        return Theme(self.sheet, self.brand, self.fonts, scale, self.notes)
+
+
+def make_theme(sheet: Stylesheet, school, school_file: Path | None) -> Theme:
+    primary = school.colors.primary
+    secondary = school.colors.secondary or primary
+    accent = school.colors.accent or secondary
+    brand = {"primary": primary, "secondary": secondary, "accent": accent}
+    return Theme(sheet, brand, _family(sheet, school, school_file))
+
+
+def _family(sheet: Stylesheet, school, school_file: Path | None) -> FontFamily:
+    if school.fonts and school.fonts.regular and school_file is not None:
+        folder = Path(school_file).resolve().parent
+        regular = folder / school.fonts.regular
+        files = []
+        for style in STYLES:
+            given = getattr(school.fonts, style)
+            if given is None:
+                stand_in = school.fonts.bold if style == "bold_italic" and school.fonts.bold else school.fonts.regular
+                warnings.warn(f"{school.slug}: no {style.replace('_', ' ')} font given; "
+                              f"{Path(stand_in).name} stands in", stacklevel=2)
+                files.append(folder / stand_in)
+            else:
+                files.append(folder / given)
+        return register_family(tuple(files))
+    base = default_font_dir()
+    return register_family(tuple(base / sheet.fonts[style] for style in STYLES))

@@ -1,0 +1,168 @@
+"""Stage 4, write: flowables -> PDF bytes (deterministic) -> a file (atomically).
+
+Pages after the first carry a slim brand band; every page a footer with page numbers.
+Both are page furniture drawn outside the story.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from guidebuilder import __version__
+from guidebuilder.errors import BuildError
+
+PAGE_SIZES = {"letter": (612.0, 792.0), "a4": (595.2756, 841.8898)}
+
+
+def _numbered_canvas(furniture):
+    """A canvas that holds its pages until the end, so each footer can say 'Page N of M'."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._saved_pages = []
+
+        def showPage(self):
+            self._saved_pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._saved_pages)
+            for state in self._saved_pages:
+                self.__dict__.update(state)
+                furniture(self, self._pageNumber, total)
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def render_pdf(flowables, ctx) -> tuple[bytes, int]:
+    """The PDF bytes of `flowables` and its page count."""
+    from io import BytesIO
+
+    from reportlab.platypus import BaseDocTemplate, PageTemplate
+
+    theme, info = ctx.theme, ctx.info
+    width, height = ctx.page_width, ctx.page_height
+    margin = theme.page("margin")
+    footer_room = theme.page("footer") + theme.space("paragraph")
+    band = theme.page("running_header")
+    buffer = BytesIO()
+    doc = BaseDocTemplate(
+        buffer, pagesize=(width, height), leftMargin=margin, rightMargin=margin, topMargin=margin,
+        bottomMargin=footer_room, title=info.get("title") or "", author=info.get("author") or "",
+        subject=info.get("subject") or "", keywords=info.get("keywords") or "",
+        creator=f"guidebuilder {__version__}", producer=f"guidebuilder {__version__} (ReportLab)",
+        lang=info.get("lang") or "en", invariant=1, initialFontName=theme.fonts.regular,
+        initialFontSize=10, initialLeading=12, displayDocTitle=1,
+    )
+    story, first_frames, later_frames = _frames(list(flowables), ctx, footer_room)
+    doc.addPageTemplates([PageTemplate("first", first_frames, autoNextPageTemplate="later"),
+                          PageTemplate("later", later_frames)])
+    canvasmaker = _numbered_canvas(lambda canvas, n, total: _furniture(canvas, n, total, ctx))
+    try:
+        doc.build(story, canvasmaker=canvasmaker)
+    except Exception as exc:  # ReportLab reports layout failures as bare exceptions
+        if "too large" in str(exc) or "LayoutError" in exc.__class__.__name__:
+            raise BuildError(f"a block is too large to fit on a page: {str(exc)[:200]}") from None
+        raise
+    return buffer.getvalue(), doc.page
+
+
+def _frames(story: list, ctx, bottom: float):
+    """Frames for the first and later pages, and the story to flow through them.
+
+    Without <columns>, one full-width frame. With it, the first page sets what comes before
+    the columns full width (the poster) and flows the rest through columns below it; later
+    pages are all columns.
+    """
+    from reportlab.platypus import Frame, FrameBreak
+
+    from guidebuilder.flowables import ColumnsStart, stacked_height
+
+    theme = ctx.theme
+    margin, width, height = theme.page("margin"), ctx.page_width, ctx.page_height
+    later_top = height - theme.page("running_header") - margin * 0.75
+    inner = width - 2 * margin
+
+    def frame(x, y, w, h, name):
+        return Frame(x, y, w, h, id=name, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+
+    def columns(top, count, gutter, name):
+        col = (inner - gutter * (count - 1)) / count
+        return [frame(margin + i * (col + gutter), bottom, col, top - bottom, f"{name}-{i + 1}") for i in range(count)]
+
+    start = next((i for i, f in enumerate(story) if isinstance(f, ColumnsStart)), None)
+    if start is None:
+        return story, [frame(margin, bottom, inner, height - margin - bottom, "first")], \
+            [frame(margin, bottom, inner, later_top - bottom, "later")]
+    marker = story[start]
+    poster, rest = story[:start], story[start + 1:]
+    poster_height = stacked_height(poster, inner, height - margin - bottom) + 1
+    columns_top = height - margin - poster_height
+    later = columns(later_top, marker.count, marker.gutter, "later")
+    if columns_top - bottom < 1.25 * 72:  # too little room under the poster: columns start on page 2
+        return poster + rest, [frame(margin, bottom, inner, height - margin - bottom, "poster")], later
+    first = [frame(margin, columns_top, inner, poster_height, "poster")] + columns(columns_top, marker.count,
+                                                                                    marker.gutter, "first")
+    return poster + [FrameBreak()] + rest, first, later
+
+
+def _furniture(canvas, page: int, total: int, ctx) -> None:
+    """The slim band on pages after the first and the footer on every page."""
+    from reportlab.lib.colors import HexColor
+
+    theme, info = ctx.theme, ctx.info
+    width, height = ctx.page_width, ctx.page_height
+    margin = theme.page("margin")
+    small, _ = theme.size("small")
+    small = max(small, 7.5)
+    canvas.saveState()
+    if page > 1:
+        band_h = theme.page("running_header")
+        fill = theme.colour("band")
+        canvas.setFillColor(HexColor(fill))
+        canvas.rect(0, height - band_h, width, band_h, stroke=0, fill=1)
+        size, _ = theme.size("band")
+        canvas.setFillColor(HexColor(theme.text_on(fill)))
+        canvas.setFont(theme.fonts.bold, size)
+        baseline = height - band_h / 2 - size * 0.35
+        canvas.drawString(margin, baseline, ctx.school.name)
+        if info.get("running-header"):
+            canvas.setFont(theme.fonts.regular, size)
+            canvas.drawRightString(width - margin, baseline, info["running-header"])
+    footer_y = theme.page("footer") - small
+    canvas.setStrokeColor(HexColor(theme.colour("rule")))
+    canvas.setLineWidth(0.5)
+    canvas.line(margin, footer_y + small + 4, width - margin, footer_y + small + 4)
+    canvas.setFillColor(HexColor(theme.muted))
+    canvas.setFont(theme.fonts.regular, small)
+    if info.get("footer"):
+        canvas.drawString(margin, footer_y, info["footer"])
+    if info.get("page-numbers", True):
+        canvas.drawRightString(width - margin, footer_y, f"Page {page} of {total}")
+    canvas.restoreState()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file and a rename: never a half-written PDF."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise BuildError(f"{path.parent}: cannot write here ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException as exc:
+        Path(temp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise BuildError(f"{path}: cannot write ({exc.strerror})") from None
+        raise

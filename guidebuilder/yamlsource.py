@@ -1,0 +1,129 @@
+"""Safe YAML loading that remembers the line of every key and reports duplicate keys.
+
+PyYAML keeps the last of two equal keys silently; a user who wrote a key twice has a bug,
+so we compose the node tree ourselves and turn it into plain data, recording where each
+key path starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from guidebuilder.errors import InputError, Problem, display_path
+
+MAX_YAML_BYTES = 2_000_000
+
+KeyPath = tuple  # of str and int
+
+
+@dataclass
+class YamlSource:
+    """Plain data loaded from one file, with the line where each key path starts."""
+
+    path: Path
+    data: object
+    lines: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return display_path(self.path)
+
+    def line_of(self, keypath: KeyPath) -> int | None:
+        """The line of `keypath`, or of its nearest ancestor that has one."""
+        keypath = tuple(keypath)
+        while keypath not in self.lines and keypath:
+            keypath = keypath[:-1]
+        return self.lines.get(keypath)
+
+
+def _loader_class():
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(path: Path) -> YamlSource:
+    path = Path(path)
+    name = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError([Problem(name, None, "", "file not found")]) from None
+    except IsADirectoryError:
+        raise InputError([Problem(name, None, "", "is a folder, expected a YAML file")]) from None
+    except OSError as exc:
+        raise InputError([Problem(name, None, "", f"cannot be read ({exc.strerror})")]) from None
+    if len(raw) > MAX_YAML_BYTES:
+        raise InputError([Problem(name, None, "", f"file is {len(raw):,} bytes, over the {MAX_YAML_BYTES:,} byte limit")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError([Problem(name, line, "", "is not UTF-8 text (save the file as UTF-8)")]) from None
+    return parse_yaml(text, path)
+
+
+def parse_yaml(text: str, path: Path) -> YamlSource:
+    name = display_path(path)
+    loader = _loader_class()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise InputError([Problem(name, 1, "", "the file is empty (expected a mapping of keys)")])
+        source = YamlSource(path, None)
+        problems: list[Problem] = []
+        source.data = _to_data(loader, node, (), source, problems)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or "invalid YAML"
+        bad_line = text.splitlines()[line - 1] if line and line <= len(text.splitlines()) else ""
+        if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())] or "tab" in what:
+            what = "tabs are not allowed for indentation; indent with spaces"
+        raise InputError([Problem(name, line, "", f"YAML syntax error: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(name, None, "", f"YAML error: {exc}")]) from None
+    finally:
+        loader.dispose()
+    if problems:
+        raise InputError(problems)
+    return source
+
+
+def _to_data(loader, node, keypath, source: YamlSource, problems: list[Problem]):
+    source.lines.setdefault(keypath, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        result = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int)):
+                problems.append(Problem(source.name, key_node.start_mark.line + 1, _dotted(keypath),
+                                        "a key must be a plain word"))
+                continue
+            key = str(key)
+            if key in result:
+                problems.append(Problem(
+                    source.name, key_node.start_mark.line + 1, _dotted(keypath + (key,)),
+                    f"duplicate key (first set on line {source.lines[keypath + (key,)]}); remove one of them"))
+                continue
+            source.lines[keypath + (key,)] = key_node.start_mark.line + 1
+            result[key] = _to_data(loader, value_node, keypath + (key,), source, problems)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_data(loader, item, keypath + (i,), source, problems) for i, item in enumerate(node.value)]
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:  # e.g. 2027-13-01 looks like a date but is none; the model reports it
+        return node.value
+
+
+def _dotted(keypath) -> str:
+    out = ""
+    for part in keypath:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+dotted = _dotted
