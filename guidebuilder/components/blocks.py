@@ -46,9 +46,6 @@ class Table(Component):
         "header": Attr(choice("yes", "no"), "yes", doc="whether the first row is a header row"),
     }
 
-    def _natural_weights(self, columns: int) -> list[float]:
-        return _natural_weights_of(self, columns)
-
     def build(self, ctx):
         from reportlab.lib.colors import HexColor
         from reportlab.platypus import Table as RLTable
@@ -62,14 +59,19 @@ class Table(Component):
                          for c in row.kids])
         columns = max(len(r) for r in rows)
         rows = [r + [""] * (columns - len(r)) for r in rows]
-        weights = [float(w) for w in self["widths"].split(",")] if self["widths"] else self._natural_weights(columns)
-        if len(weights) != columns:
-            from guidebuilder.components.base import MarkupError
-
-            raise MarkupError(self.line, f"<table widths> names {len(weights)} columns, the rows have {columns}")
         width = ctx.available_width
-        col_widths = [width * w / sum(weights) for w in weights]
         pad = theme.space("panel_padding") * 0.45
+        if self["widths"]:
+            weights = [float(w) for w in self["widths"].split(",")]
+            if len(weights) != columns:
+                from guidebuilder.components.base import MarkupError
+
+                raise MarkupError(self.line, f"<table widths> names {len(weights)} columns, the rows have {columns}")
+            col_widths = [width * w / sum(weights) for w in weights]
+        else:
+            texts = [[c.inline for c in row.kids] + [""] * (columns - len(row.kids)) for row in self.kids]
+            col_widths = column_widths(texts, width, theme.fonts.regular, theme.fonts.bold, theme.size("table")[0],
+                                       pad, header)
         style = [("VALIGN", (0, 0), (-1, -1), "TOP"),
                  ("FONTNAME", (0, 0), (-1, -1), theme.fonts.regular),
                  ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
@@ -82,20 +84,34 @@ class Table(Component):
                         spaceAfter=theme.space("block"), spaceBefore=theme.space("paragraph") * 0.5)]
 
 
-def _plain_length(inline: str) -> int:
+def _plain(inline: str) -> str:
     import re
+    from xml.sax.saxutils import unescape
 
-    return len(re.sub(r"<[^>]+>", "", inline))
+    return unescape(re.sub(r"<[^>]+>", "", inline))
 
 
-def _natural_weights_of(table, columns: int) -> list[float]:
-    """Column widths in proportion to their longest text, within limits, so short codes
-    do not get as much room as long descriptions."""
-    longest = [1] * columns
-    for row in table.kids:
-        for i, cell in enumerate(row.kids):
-            longest[i] = max(longest[i], _plain_length(cell.inline))
-    return [min(max(n, 8), 40) for n in longest]
+def column_widths(rows: list[list[str]], width: float, font: str, bold: str, size: float, pad: float,
+                  header: bool) -> list[float]:
+    """Widths that never break a word and share the rest in proportion to each column's text."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    columns = len(rows[0])
+    least, natural = [0.0] * columns, [0.0] * columns
+    for r, row in enumerate(rows):
+        face = bold if header and r == 0 else font
+        for c, cell in enumerate(row):
+            text = _plain(cell)
+            words = text.split() or [""]
+            least[c] = max(least[c], max(stringWidth(w, face, size) for w in words) + 2 * pad)
+            natural[c] = max(natural[c], stringWidth(text, face, size) + 2 * pad)
+    spare = width - sum(least)
+    if spare <= 0:
+        return [width * w / sum(least) for w in least]
+    wants = [max(n - m, 0.0) for n, m in zip(natural, least)]
+    if sum(wants) <= spare:  # everything fits on one line: share the slack evenly
+        return [m + w + (spare - sum(wants)) / columns for m, w in zip(least, wants)]
+    return [m + spare * w / sum(wants) for m, w in zip(least, wants)]
 
 
 @register

@@ -1,0 +1,60 @@
+"""`guidebuilder check`: validate guides, schools and layouts without rendering a PDF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from guidebuilder import locations
+from guidebuilder.errors import GuidebuilderError, display_path
+
+
+@dataclass
+class CheckResult:
+    path: Path
+    kind: str
+    error: GuidebuilderError | None = None
+
+
+def kind_of(path: Path) -> str:
+    if path.is_dir() or path.name == "school.yaml":
+        return "school"
+    if path.name.endswith(".xml.j2"):
+        return "layout"
+    return "guide"
+
+
+def default_targets() -> list[Path]:
+    guides = sorted({p.name: p for d in reversed(locations.content_dirs()) for p in d.glob("*.yaml")}.values())
+    layouts = sorted({p.name: p for d in reversed(locations.layout_dirs()) for p in d.glob("*.xml.j2")
+                      if not p.name.startswith("_")}.values())
+    return guides + locations.all_school_files() + layouts
+
+
+def check_one(path: Path) -> CheckResult:
+    from guidebuilder.load import load_guide, load_school
+
+    kind = kind_of(path)
+    try:
+        if kind == "school":
+            load_school(path / "school.yaml" if path.is_dir() else path)
+        elif kind == "guide":
+            load_guide(path)
+        else:
+            check_layout(path)
+    except GuidebuilderError as exc:
+        return CheckResult(path, kind, exc)
+    return CheckResult(path, kind)
+
+
+def check_layout(layout_file: Path) -> None:
+    """Render the layout's markup with the default guide and school and read every element."""
+    from guidebuilder.pipeline import load_inputs
+    from guidebuilder.render import parse_markup
+    from guidebuilder.template import render_markup
+
+    inputs = load_inputs(None, None)
+    search = (Path(layout_file).resolve().parent, *locations.layout_dirs())
+    markup = render_markup(layout_file, search, guide=inputs.guide, school=inputs.school,
+                           page_size=inputs.school.page_size, layout=Path(layout_file).name)
+    parse_markup(markup, display_path(layout_file))

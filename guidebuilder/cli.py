@@ -1,0 +1,115 @@
+"""The command line: thin commands over the pipeline. Heavy imports wait until they are needed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from guidebuilder import __version__
+
+PAGE_SIZES = click.Choice(["letter", "a4"], case_sensitive=False)
+
+
+class Context:
+    """What every command shares: whether to show tracebacks."""
+
+    def __init__(self, debug: bool):
+        self.debug = debug
+
+    def fail(self, exc: Exception) -> None:
+        """Report a guidebuilder error the way users read it, then exit with its code."""
+        from guidebuilder.errors import GuidebuilderError
+
+        if self.debug or not isinstance(exc, GuidebuilderError):
+            raise exc
+        for line in str(exc).splitlines():
+            click.secho(f"error: {line}", fg="red", err=True)
+        sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="guidebuilder")
+@click.option("--debug", is_flag=True, help="Show a full traceback when something goes wrong.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Turn career guides (YAML) into branded, printable PDF handouts and checklists.
+
+    \b
+    Examples:
+      guidebuilder build                       the default guide for the default school
+      guidebuilder build --school lakeside     branded for content/schools/lakeside
+      guidebuilder check                       validate every guide, school and layout
+    """
+    ctx.obj = Context(debug)
+
+
+@main.command()
+@click.option("--guide", "guide", metavar="PATH", help="Guide file or id (default: medical-coder).")
+@click.option("--school", "school", metavar="PATH",
+              help="School file, folder or slug under content/schools/ (default: default).")
+@click.option("--layout", "layouts", multiple=True, metavar="NAME",
+              help="Layout to build; repeat for several (default: handout and checklist).")
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
+              help="Folder to write into; files go to OUT/<school>/<guide>-<layout>.pdf.")
+@click.option("--page-size", type=PAGE_SIZES, help="Override the school's page size.")
+@click.pass_obj
+def build(obj: Context, guide, school, layouts, out_dir, page_size) -> None:
+    """Build PDFs for one guide and one school.
+
+    \b
+    Examples:
+      guidebuilder build
+      guidebuilder build --school lakeside --page-size a4
+      guidebuilder build --guide content/medical-coder.yaml --school path/to/school.yaml
+      guidebuilder build --layout checklist --out print/
+    """
+    import warnings
+
+    from guidebuilder.pipeline import LAYOUTS, build as build_documents, load_inputs
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            inputs = load_inputs(guide, school)
+            written = build_documents(inputs, layouts or LAYOUTS, Path(out_dir),
+                                      page_size.lower() if page_size else None)
+        for warning in caught:
+            click.secho(f"warning: {warning.message}", fg="yellow", err=True)
+    except Exception as exc:  # noqa: BLE001 - Context.fail re-raises what is not ours
+        obj.fail(exc)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.pass_obj
+def check(obj: Context, paths) -> None:
+    """Validate guides, schools and layouts without building PDFs.
+
+    With no PATH, checks every guide, school and layout in content/ and layouts/.
+    Exits with 2 if any file has a problem.
+
+    \b
+    Examples:
+      guidebuilder check
+      guidebuilder check content/schools/lakeside/school.yaml
+      guidebuilder check content/medical-coder.yaml layouts/handout.xml.j2
+    """
+    from guidebuilder.check import check_one, default_targets
+    from guidebuilder.errors import display_path
+
+    failed = False
+    for path in paths or default_targets():
+        result = check_one(path)
+        if result.error is None:
+            click.echo(f"ok     {display_path(path)} ({result.kind})")
+            continue
+        failed = True
+        if obj.debug:
+            raise result.error
+        for line in str(result.error).splitlines():
+            click.secho(f"error: {line}", fg="red", err=True)
+    sys.exit(2 if failed else 0)
