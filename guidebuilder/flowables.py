@@ -205,6 +205,16 @@ class RuledLines(Flowable):
             c.line(0, y, self.width, y)
 
 
+class ColumnsEnd(Flowable):
+    """Marks where the columns end; what follows starts a new full-width page (see write.py)."""
+
+    def wrap(self, aw, ah):
+        return 0, 0
+
+    def draw(self):
+        pass
+
+
 class ColumnsStart(Flowable):
     """Marks where the story leaves full width and flows through columns (see write.py)."""
 

@@ -44,12 +44,12 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
     """The PDF bytes of `flowables` and its page count."""
     from io import BytesIO
 
-    from reportlab.platypus import BaseDocTemplate, PageTemplate
+    from reportlab.platypus import BaseDocTemplate
 
     theme, info = ctx.theme, ctx.info
     width, height = ctx.page_width, ctx.page_height
     margin = theme.page("margin")
-    footer_room = theme.page("footer") + theme.space("paragraph")
+    footer_room = theme.page("footer") + 12
     band = theme.page("running_header")
     buffer = BytesIO()
     doc = BaseDocTemplate(
@@ -60,9 +60,8 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
         lang=info.get("lang") or "en", invariant=1, initialFontName=theme.fonts.regular,
         initialFontSize=10, initialLeading=12, displayDocTitle=1,
     )
-    story, first_frames, later_frames = _frames(list(flowables), ctx, footer_room)
-    doc.addPageTemplates([PageTemplate("first", first_frames, autoNextPageTemplate="later"),
-                          PageTemplate("later", later_frames)])
+    story, templates = _frames(list(flowables), ctx, footer_room)
+    doc.addPageTemplates(templates)
     canvasmaker = _numbered_canvas(lambda canvas, n, total: _furniture(canvas, n, total, ctx))
     try:
         doc.build(story, canvasmaker=canvasmaker)
@@ -74,19 +73,19 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
 
 
 def _frames(story: list, ctx, bottom: float):
-    """Frames for the first and later pages, and the story to flow through them.
+    """The page templates and the story to flow through them.
 
-    Without <columns>, one full-width frame. With it, the first page sets what comes before
-    the columns full width (the poster) and flows the rest through columns below it; later
-    pages are all columns.
+    Without <columns>: one full-width frame per page. With it, the first page sets what
+    comes before the columns full width (the poster) and flows the columns below it; later
+    pages are all columns; what follows the columns starts a new full-width page.
     """
-    from reportlab.platypus import Frame, FrameBreak
+    from reportlab.platypus import Frame, FrameBreak, NextPageTemplate, PageBreak, PageTemplate
 
-    from guidebuilder.flowables import ColumnsStart, stacked_height
+    from guidebuilder.flowables import ColumnsEnd, ColumnsStart, stacked_height
 
     theme = ctx.theme
     margin, width, height = theme.page("margin"), ctx.page_width, ctx.page_height
-    later_top = height - theme.page("running_header") - margin * 0.75
+    later_top = height - theme.page("running_header") - margin * 0.6
     inner = width - 2 * margin
 
     def frame(x, y, w, h, name):
@@ -96,20 +95,28 @@ def _frames(story: list, ctx, bottom: float):
         col = (inner - gutter * (count - 1)) / count
         return [frame(margin + i * (col + gutter), bottom, col, top - bottom, f"{name}-{i + 1}") for i in range(count)]
 
+    full_first = [frame(margin, bottom, inner, height - margin - bottom, "first")]
+    full_later = [frame(margin, bottom, inner, later_top - bottom, "later")]
     start = next((i for i, f in enumerate(story) if isinstance(f, ColumnsStart)), None)
     if start is None:
-        return story, [frame(margin, bottom, inner, height - margin - bottom, "first")], \
-            [frame(margin, bottom, inner, later_top - bottom, "later")]
+        return story, [PageTemplate("first", full_first, autoNextPageTemplate="later"),
+                       PageTemplate("later", full_later)]
     marker = story[start]
-    poster, rest = story[:start], story[start + 1:]
+    end = next((i for i, f in enumerate(story) if isinstance(f, ColumnsEnd)), len(story))
+    poster, flowing, closing = story[:start], story[start + 1:end], story[end + 1:]
+    if closing:
+        closing = [NextPageTemplate("closing"), PageBreak()] + closing
     poster_height = stacked_height(poster, inner, height - margin - bottom) + 1
     columns_top = height - margin - poster_height
-    later = columns(later_top, marker.count, marker.gutter, "later")
     if columns_top - bottom < 1.25 * 72:  # too little room under the poster: columns start on page 2
-        return poster + rest, [frame(margin, bottom, inner, height - margin - bottom, "poster")], later
-    first = [frame(margin, columns_top, inner, poster_height, "poster")] + columns(columns_top, marker.count,
-                                                                                    marker.gutter, "first")
-    return poster + [FrameBreak()] + rest, first, later
+        first, story = full_first, poster + flowing + closing
+    else:
+        first = [frame(margin, columns_top, inner, poster_height, "poster")] + columns(
+            columns_top, marker.count, marker.gutter, "first")
+        story = poster + [FrameBreak()] + flowing + closing
+    return story, [PageTemplate("first", first, autoNextPageTemplate="later"),
+                   PageTemplate("later", columns(later_top, marker.count, marker.gutter, "later")),
+                   PageTemplate("closing", full_later)]
 
 
 def _furniture(canvas, page: int, total: int, ctx) -> None:

@@ -161,18 +161,18 @@ class Panel(Component):
 @register
 class Columns(Component):
     tag, role = "columns", "Div"
-    doc = ("Flows its blocks through 2 or 3 columns that continue across pages. It must be the last "
-           "element of the document: what comes before it is set full width on the first page.")
+    doc = ("Flows its blocks through 2 or 3 columns that continue across pages. What comes before it "
+           "is set full width on the first page; what comes after it starts a new full-width page.")
     attributes = {"count": Attr(int, 2, doc="number of columns (2 or 3)")}
 
     def build(self, ctx):
-        from guidebuilder.flowables import ColumnsStart
+        from guidebuilder.flowables import ColumnsEnd, ColumnsStart
 
         gutter = ctx.theme.page("gutter")
         count = min(3, max(2, self["count"]))
         with ctx.width((ctx.available_width - gutter * (count - 1)) / count):
             content = self.build_children(ctx)
-        return [ColumnsStart(count, gutter)] + content
+        return [ColumnsStart(count, gutter)] + content + [ColumnsEnd()]
 
 
 @register
