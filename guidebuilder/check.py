@@ -14,6 +14,7 @@ class CheckResult:
     path: Path
     kind: str
     error: GuidebuilderError | None = None
+    notes: tuple[str, ...] = ()
 
 
 def kind_of(path: Path) -> str:
@@ -35,16 +36,27 @@ def check_one(path: Path) -> CheckResult:
     from guidebuilder.load import load_guide, load_school
 
     kind = kind_of(path)
+    notes: list[str] = []
     try:
         if kind == "school":
-            load_school(path / "school.yaml" if path.is_dir() else path)
+            school_file = path / "school.yaml" if path.is_dir() else path
+            notes = school_notes(load_school(school_file), school_file)
         elif kind == "guide":
             load_guide(path)
         else:
             check_layout(path)
     except GuidebuilderError as exc:
         return CheckResult(path, kind, exc)
-    return CheckResult(path, kind)
+    return CheckResult(path, kind, notes=tuple(notes))
+
+
+def school_notes(school, school_file: Path) -> list[str]:
+    """What the theme changes for this school's brand to stay readable."""
+    from guidebuilder.stylesheet import stylesheet_at
+    from guidebuilder.theme import make_theme
+
+    theme = make_theme(stylesheet_at(locations.stylesheet_path()), school, school_file)
+    return theme.contrast_notes()
 
 
 def check_layout(layout_file: Path) -> None:

@@ -106,6 +106,8 @@ def check(obj: Context, paths) -> None:
         result = check_one(path)
         if result.error is None:
             click.echo(f"ok     {display_path(path)} ({result.kind})")
+            for note in result.notes:
+                click.echo(f"       contrast: {note}")
             continue
         failed = True
         if obj.debug:
@@ -113,3 +115,60 @@ def check(obj: Context, paths) -> None:
         for line in str(result.error).splitlines():
             click.secho(f"error: {line}", fg="red", err=True)
     sys.exit(2 if failed else 0)
+
+
+@main.command("new-school")
+@click.argument("name")
+@click.option("--logo", type=click.Path(path_type=Path), help="Logo file to copy in (PNG, JPEG or SVG).")
+@click.option("--primary", metavar="COLOUR", help='Primary brand colour, e.g. "#0B4F6C".')
+@click.option("--dir", "schools_dir", default="content/schools", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Where school folders live.")
+@click.pass_obj
+def new_school(obj: Context, name, logo, primary, schools_dir) -> None:
+    """Start a new school: writes <dir>/<slug>/school.yaml with every optional key shown.
+
+    \b
+    Examples:
+      guidebuilder new-school "Lakeside Community College"
+      guidebuilder new-school "Lakeside Community College" --logo ~/lakeside.svg --primary "#0B4F6C"
+    """
+    from guidebuilder.errors import display_path
+    from guidebuilder.scaffold import new_school as scaffold
+
+    try:
+        school_file = scaffold(name, schools_dir, logo, primary)
+    except Exception as exc:  # noqa: BLE001
+        obj.fail(exc)
+    click.echo(f"wrote {display_path(school_file)}")
+    in_content = school_file.parent.parent.resolve() == (Path.cwd() / "content" / "schools").resolve()
+    target = school_file.parent.name if in_content else display_path(school_file.parent)
+    click.echo(f"next:  guidebuilder build --school {target}")
+
+
+@main.command()
+@click.pass_obj
+def schools(obj: Context) -> None:
+    """List the schools in content/schools/ with their validation status, one line each.
+
+    \b
+    Examples:
+      guidebuilder schools
+    """
+    from guidebuilder.check import check_one
+    from guidebuilder.locations import all_school_files
+
+    files = all_school_files()
+    if not files:
+        click.echo("no schools found in content/schools/")
+    for school_file in files:
+        result = check_one(school_file)
+        slug = school_file.parent.name
+        if result.error is None:
+            from guidebuilder.load import load_school
+
+            click.echo(f"{slug:<24} ok       {load_school(school_file).name}")
+        else:
+            problems = getattr(result.error, "problems", None)
+            count = len(problems) if problems else 1
+            first = str(result.error).splitlines()[0]
+            click.echo(f"{slug:<24} invalid  {count} problem(s), first: {first}")

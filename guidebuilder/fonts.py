@@ -48,8 +48,16 @@ def _register(path: Path, mtime: float) -> str:
     name = f"{path.stem[:40]}-{digest}"
     try:
         pdfmetrics.registerFont(TTFont(name, str(path)))
-    except (TTFError, OSError, ValueError, KeyError, IndexError) as exc:
-        raise BuildError(f"{path}: cannot embed this font ({exc}); use a TrueType (.ttf) file") from None
+    except (TTFError, OSError, ValueError, KeyError, IndexError, AssertionError) as exc:
+        text = str(exc).lower()
+        if "postscript outlines" in text:
+            why = "it has PostScript (CFF) outlines, as many .otf files do"
+        elif "not a recognized truetype" in text or "not a truetype" in text:
+            why = "it is not a TrueType font file"
+        else:
+            why = "the file is damaged or uses a format ReportLab cannot embed"
+        raise BuildError(f"{path}: cannot embed this font: {why}; use a TrueType (.ttf) file "
+                         f"(glyf outlines), e.g. the family's TTF release") from None
     return name
 
 

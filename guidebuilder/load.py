@@ -102,6 +102,11 @@ def _describe(value) -> str:
 
 
 def load_guide(path: Path):
+    return load_guide_source(path)[0]
+
+
+def load_guide_source(path: Path):
+    """The validated guide and the YAML it came from (for line numbers in later checks)."""
     from guidebuilder.models import Guide
 
     source = load_yaml(path)
@@ -110,7 +115,7 @@ def load_guide(path: Path):
     problems = _guide_cross_references(guide, source)
     if problems:
         raise InputError(problems)
-    return guide
+    return guide, source
 
 
 def _guide_cross_references(guide, source: YamlSource) -> list[Problem]:
@@ -148,30 +153,49 @@ def _guide_cross_references(guide, source: YamlSource) -> list[Problem]:
 
 
 def load_school(path: Path):
+    return load_school_source(path)[0]
+
+
+def load_school_source(path: Path):
+    """The validated school and the YAML it came from."""
     from guidebuilder.models import School
 
     path = Path(path)
     source = load_yaml(path)
     school = validate(School, source, {"slug": path.parent.name})
-    problems = [p for p in (_asset_problem(source, ("logo",), school.logo),) if p]
+    problems = [_asset_problem(source, ("logo",), school.logo, _decode_logo)]
     if school.fonts:
         for style in ("regular", "bold", "italic", "bold_italic"):
-            problems.append(_asset_problem(source, ("fonts", style), getattr(school.fonts, style)))
+            problems.append(_asset_problem(source, ("fonts", style), getattr(school.fonts, style), _decode_font))
         if not school.fonts.regular:
             problems.append(Problem(source.name, source.line_of(("fonts",)), "fonts.regular",
                                     "required key is missing (the regular style is needed when fonts are given)"))
     problems = [p for p in problems if p]
     if problems:
         raise InputError(problems)
-    return school
+    return school, source
+
+
+def _decode_logo(target: Path) -> None:
+    from guidebuilder.assets import load_image
+
+    load_image(target)
+
+
+def _decode_font(target: Path) -> None:
+    from guidebuilder.fonts import register_font
+
+    register_font(target)
 
 
 def school_folder(school_path: Path) -> Path:
     return Path(school_path).resolve().parent
 
 
-def _asset_problem(source: YamlSource, keypath: tuple, relative: str | None) -> Problem | None:
-    """An asset path must name a file inside the school's folder (symbolic links included)."""
+def _asset_problem(source: YamlSource, keypath: tuple, relative: str | None, decode) -> Problem | None:
+    """An asset must be a readable file inside the school's folder (symbolic links included)."""
+    from guidebuilder.errors import BuildError
+
     if relative is None:
         return None
     folder = Path(source.path).resolve().parent
@@ -181,6 +205,10 @@ def _asset_problem(source: YamlSource, keypath: tuple, relative: str | None) -> 
         return Problem(*where, f'"{relative}" is outside the school\'s folder (put the file inside {folder.name}/)')
     if not target.is_file():
         return Problem(*where, f'file "{relative}" not found in {folder.name}/')
+    try:
+        decode(target)
+    except BuildError as exc:
+        return Problem(*where, str(exc).replace(str(target), f'"{relative}"'))
     return None
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from guidebuilder import locations
 from guidebuilder.errors import BuildError
-from guidebuilder.load import load_guide, load_school
+from guidebuilder.glyphs import check_glyphs
+from guidebuilder.load import load_guide_source, load_school_source
 
 LAYOUTS = ("handout", "checklist")
 
@@ -24,12 +25,16 @@ class Inputs:
     guide_file: Path
     school: object
     school_file: Path
+    guide_source: object = None    # the YAML behind them, for line numbers in later checks
+    school_source: object = None
 
 
 def load_inputs(guide: str | None, school: str | None) -> Inputs:
     guide_file = locations.find_guide(guide)
     school_file = locations.find_school(school)
-    return Inputs(load_guide(guide_file), guide_file, load_school(school_file), school_file)
+    guide_model, guide_source = load_guide_source(guide_file)
+    school_model, school_source = load_school_source(school_file)
+    return Inputs(guide_model, guide_file, school_model, school_file, guide_source, school_source)
 
 
 def output_path(out_dir: Path, inputs: Inputs, layout: str) -> Path:
@@ -51,6 +56,7 @@ def build_pdf(inputs: Inputs, layout: str, page_size: str | None = None) -> byte
 
     root = parse_markup(markup, str(layout_file.name))
     theme = make_theme(sheet, inputs.school, inputs.school_file)
+    check_glyphs(theme.fonts, [inputs.guide_source, inputs.school_source], markup, layout_file)
     return _fit(root, theme, inputs, size_name, layout)
 
 
@@ -86,9 +92,9 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str) -> bytes:
 def _overflow(flowables, ctx) -> float:
     """Roughly how much taller than one page the content is, in points."""
     from guidebuilder.flowables import stacked_height
+    from guidebuilder.write import frame_bottom
 
-    theme = ctx.theme
-    frame_height = ctx.page_height - theme.page("margin") - theme.page("footer") - theme.space("paragraph")
+    frame_height = ctx.page_height - ctx.theme.page("margin") - frame_bottom(ctx.theme)
     return max(0.0, stacked_height(flowables, ctx.frame_width, frame_height, skip_flexible=True) - frame_height)
 
 

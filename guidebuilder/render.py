@@ -72,14 +72,14 @@ class RenderContext:
             wanted = theme.text if role == "text" else theme.muted
         else:
             wanted = theme.colour(role)
-        from guidebuilder.colours import contrast, readable_on
+        from guidebuilder.colours import contrast, luminance, readable_on
 
         minimum = 3.0 if large else 4.5
         if contrast(wanted, self.background) >= minimum:
             return wanted
-        if self.background != "#FFFFFF":
+        if luminance(self.background) < 0.35:  # a dark fill: white or near-black, whichever reads
             return theme.text_on(self.background)
-        return readable_on(wanted, self.background, minimum)
+        return readable_on(wanted, self.background, minimum)  # paper or a tint: a darker shade
 
     def asset(self, relative: str) -> Path:
         """A file in the school's folder; paths that leave it are refused."""

@@ -18,6 +18,10 @@ from guidebuilder.stylesheet import Stylesheet
 
 WHITE = "#FFFFFF"
 
+# Colour roles set as text, the fill they sit on (None: the paper) and whether the text is large.
+TEXT_ROLES = (("heading", None, False), ("link", None, False), ("fact_value", "fact_card", True),
+              ("step_number", None, True), ("tick", None, False))
+
 
 @dataclass
 class Theme:
@@ -92,6 +96,24 @@ class Theme:
                 textColor=HexColor(colour or self.text), bulletFontName=self.fonts.regular,
                 allowWidows=0, allowOrphans=0, uriWasteReduce=0.3, **overrides)
         return self._styles[key]
+
+    def contrast_notes(self) -> list[str]:
+        """What the theme did to keep brand colours readable, for `guidebuilder check`."""
+        from guidebuilder.colours import contrast
+
+        notes = []
+        for role, background_role, large in TEXT_ROLES:
+            background = WHITE if background_role is None else self.colour(background_role)
+            wanted = self.colour(role)
+            minimum = 3.0 if large else 4.5
+            before = contrast(wanted, background)
+            if before >= minimum:
+                continue
+            used = readable_on(wanted, background, minimum)
+            where = "white" if background_role is None else f"the {background_role.replace('_', ' ')} tint"
+            notes.append(f"{role.replace('_', ' ')} text: {wanted} on {where} is {before:.1f}:1 (needs {minimum:g}:1); "
+                         f"using {used} ({contrast(used, background):.1f}:1); fills keep {wanted}")
+        return notes
 
     def scaled(self, scale: float) -> "Theme":
         return Theme(self.sheet, self.brand, self.fonts, scale, self.notes)

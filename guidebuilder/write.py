@@ -40,6 +40,11 @@ def _numbered_canvas(furniture):
     return NumberedCanvas
 
 
+def frame_bottom(theme) -> float:
+    """Where the text frames end, above the footer."""
+    return theme.page("footer") + 12
+
+
 def render_pdf(flowables, ctx) -> tuple[bytes, int]:
     """The PDF bytes of `flowables` and its page count."""
     from io import BytesIO
@@ -49,7 +54,7 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
     theme, info = ctx.theme, ctx.info
     width, height = ctx.page_width, ctx.page_height
     margin = theme.page("margin")
-    footer_room = theme.page("footer") + 12
+    footer_room = frame_bottom(theme)
     band = theme.page("running_header")
     buffer = BytesIO()
     doc = BaseDocTemplate(

@@ -1,0 +1,61 @@
+"""Every character printed must exist in the font: a missing glyph is an error, never an empty box."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from guidebuilder.errors import InputError, Problem, display_path
+from guidebuilder.yamlsource import dotted
+
+
+@lru_cache(maxsize=32)
+def _covered(font_names: tuple[str, ...]) -> frozenset[int]:
+    from reportlab.pdfbase import pdfmetrics
+
+    sets = [set(pdfmetrics.getFont(name).face.charToGlyph) for name in font_names]
+    return frozenset(set.intersection(*sets))
+
+
+def _printable_missing(text: str, covered: frozenset[int]) -> list[str]:
+    return sorted({c for c in text if ord(c) not in covered and not c.isspace()
+                   and unicodedata.category(c) not in ("Cc", "Cf")})
+
+
+def _describe(chars: list[str]) -> str:
+    return ", ".join(f'"{c}" (U+{ord(c):04X})' for c in chars[:8]) + (" ..." if len(chars) > 8 else "")
+
+
+def _strings(data, keypath=()):
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(value, keypath + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _strings(value, keypath + (i,))
+    elif isinstance(data, str):
+        yield keypath, data
+
+
+def check_glyphs(family, sources, markup: str, layout_file) -> None:
+    """Raise InputError naming each text (file, line, key) with characters the font lacks."""
+    covered = _covered((family.regular, family.bold))
+    font = family.regular.rsplit("-", 1)[0]
+    problems = []
+    for source in sources:
+        if source is None:
+            continue
+        for keypath, text in _strings(source.data):
+            missing = _printable_missing(text, covered)
+            if missing:
+                problems.append(Problem(source.name, source.line_of(keypath), dotted(keypath),
+                                        f"the font {font} has no glyph for {_describe(missing)}; "
+                                        f"use a font that covers it, or other characters"))
+    if not problems:  # text the layout itself adds (bullets, separators) must print too
+        missing = _printable_missing(re.sub(r"<[^>]*>", " ", markup), covered)
+        if missing:
+            problems.append(Problem(display_path(layout_file), None, "",
+                                    f"the font {font} has no glyph for {_describe(missing)}"))
+    if problems:
+        raise InputError(problems)

@@ -1,0 +1,93 @@
+"""`guidebuilder new-school`: a ready-to-edit school folder with every optional key shown."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+
+from guidebuilder.errors import InputError, Problem, display_path
+
+SCHOOL_TEMPLATE = """\
+# {name}: branding and details for guidebuilder.
+# Every optional key is shown as a comment: remove the "# " to use it.
+# Check it with: guidebuilder check {folder}/school.yaml
+name: {name_yaml}
+# short_name: {short}            # used where space is tight
+# tagline: Your career starts here
+{logo_line}
+colors:
+  primary: "{primary}"          # the band, headings and step numbers (#RGB, #RRGGBB or a CSS name)
+  # secondary: "#01BAEF"
+  # accent: "#F9A620"          # used sparingly: card stripes, callouts
+# fonts:                        # TrueType files in this folder; all four styles if you have them
+#   regular: fonts/Brand-Regular.ttf
+#   bold: fonts/Brand-Bold.ttf
+#   italic: fonts/Brand-Italic.ttf
+#   bold_italic: fonts/Brand-BoldItalic.ttf
+# contact:
+#   office: Career Services
+#   phone: "(555) 010-2000"
+#   email: careers@example.edu
+#   address: 100 Main Street, Springfield
+#   website: https://example.edu/careers
+# program:                      # your own training program
+#   name: Medical Coding Certificate
+#   length: 9 months
+#   format: Online, or evenings on campus
+#   cost: "$4,200"
+#   next_start: 2027-01-12
+#   url: https://example.edu/coding   # the QR code points here (else contact.website)
+# event:                        # the career fair this print run is for
+#   name: Spring Career Fair
+#   date: 2027-03-14
+#   location: Main Gym, booth B12
+page_size: letter               # letter or a4
+"""
+
+
+def slugify(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "school"
+
+
+def new_school(name: str, schools_dir: Path, logo: Path | None, primary: str | None) -> Path:
+    """Write schools_dir/<slug>/school.yaml (and copy the logo in); returns the school file."""
+    from pydantic_core import PydanticCustomError
+
+    from guidebuilder.colours import parse_colour
+
+    problems = []
+    if not name.strip():
+        problems.append(Problem("new-school", None, "NAME", "the school's name is empty"))
+    try:
+        primary = parse_colour(primary) if primary else "#1F3A5F"
+    except PydanticCustomError as exc:
+        problems.append(Problem("new-school", None, "--primary", str(exc)))
+    if logo is not None and not logo.is_file():
+        problems.append(Problem(display_path(logo), None, "--logo", "file not found"))
+    elif logo is not None and logo.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
+        problems.append(Problem(display_path(logo), None, "--logo", "expected a PNG, JPEG or SVG file"))
+    folder = Path(schools_dir) / slugify(name)
+    if (folder / "school.yaml").exists():
+        problems.append(Problem(display_path(folder / "school.yaml"), None, "",
+                                "already exists; edit it, or choose another name"))
+    if problems:
+        raise InputError(problems)
+    folder.mkdir(parents=True, exist_ok=True)
+    logo_line = "# logo: logo.png                # PNG, JPEG or SVG in this folder"
+    if logo is not None:
+        target = folder / f"logo{logo.suffix.lower()}"
+        shutil.copyfile(logo, target)
+        logo_line = f"logo: {target.name}\nlogo_alt: {_yaml_text(name + ' logo')}"
+    text = SCHOOL_TEMPLATE.format(name=name, name_yaml=_yaml_text(name), short=name.split()[0],
+                                  logo_line=logo_line, primary=primary, folder=display_path(folder))
+    (folder / "school.yaml").write_text(text, encoding="utf-8")
+    return folder / "school.yaml"
+
+
+def _yaml_text(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML scalar
