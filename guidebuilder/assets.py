@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,14 +12,30 @@ MAX_IMAGE_BYTES = 10_000_000
 MAX_IMAGE_PIXELS = 40_000_000
 
 
-@dataclass(frozen=True)
+PRINT_DPI = 300
+
+
+@dataclass
 class LoadedImage:
-    """A raster (ReportLab ImageReader) or a vector drawing (svglib), with its natural size."""
+    """A raster (a PIL image) or a vector drawing (svglib), with its natural size in pixels/points."""
 
     kind: str          # "raster" or "vector"
     obj: object
     width: float
     height: float
+    _readers: dict = field(default_factory=dict)
+
+    def reader_for(self, width_pt: float, height_pt: float):
+        """An ImageReader no larger than needed to print this size at 300 dpi: embedding (and
+        compressing) a 4000-pixel logo into every PDF is what makes batch builds slow."""
+        from reportlab.lib.utils import ImageReader
+
+        scale = min(1.0, width_pt / 72 * PRINT_DPI / self.width, height_pt / 72 * PRINT_DPI / self.height)
+        size = (max(1, round(self.width * scale)), max(1, round(self.height * scale)))
+        if size not in self._readers:
+            image = self.obj if scale == 1.0 else self.obj.resize(size, resample=3)  # 3: bicubic
+            self._readers[size] = ImageReader(image)
+        return self._readers[size]
 
 
 @lru_cache(maxsize=64)
@@ -49,7 +65,6 @@ def _load_svg(path: Path) -> LoadedImage:
 
 def _load_raster(path: Path) -> LoadedImage:
     from PIL import Image
-    from reportlab.lib.utils import ImageReader
 
     try:
         with Image.open(path) as probe:
@@ -67,7 +82,7 @@ def _load_raster(path: Path) -> LoadedImage:
         image = image.convert("RGB")
     elif image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA")
-    return LoadedImage("raster", ImageReader(image), float(width), float(height))
+    return LoadedImage("raster", image, float(width), float(height))
 
 
 def load_image(path: Path) -> LoadedImage:

@@ -172,3 +172,54 @@ def schools(obj: Context) -> None:
             count = len(problems) if problems else 1
             first = str(result.error).splitlines()[0]
             click.echo(f"{slug:<24} invalid  {count} problem(s), first: {first}")
+
+
+@main.command()
+@click.argument("school_names", nargs=-1, metavar="[SCHOOL]...")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV of schools, one per row (dotted column names for nested keys).")
+@click.option("--guide", "guides", multiple=True, metavar="PATH", help="Guide file or id; repeat for several.")
+@click.option("--layout", "layouts", multiple=True, metavar="NAME", help="Layout; repeat for several.")
+@click.option("--page-size", type=PAGE_SIZES, help="Override every school's page size.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per CPU).")
+@click.option("--force", is_flag=True, help="Rebuild everything, even outputs that are up to date.")
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--shard", metavar="K/N", help="Build only the K-th of N stable slices of the schools.")
+@click.option("--combine", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write one PDF holding every document, in school order, for a print shop.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary and failures.")
+@click.option("--verbose", "-v", is_flag=True, help="Print every file written.")
+@click.pass_obj
+def batch(obj: Context, school_names, roster, guides, layouts, page_size, jobs, force, out_dir, shard, combine,
+          quiet, verbose) -> None:
+    """Build the documents of many schools in parallel, skipping what is up to date.
+
+    With no SCHOOL and no --roster, builds every school in content/schools/. Several
+    guides and layouts multiply out. Exit code 1 if any school failed, 2 for bad arguments.
+
+    \b
+    Examples:
+      guidebuilder batch                                  every school, handout and checklist
+      guidebuilder batch lakeside riverbend --layout checklist
+      guidebuilder batch --roster schools.csv --jobs 8 --combine print/all.pdf
+      guidebuilder batch --roster schools.csv --shard 3/10   one machine's tenth of the work
+    """
+    from guidebuilder.batch import BatchOptions, run_batch
+    from guidebuilder.batch_report import Reporter
+
+    options = BatchOptions(list(school_names), roster, list(guides), list(layouts), out_dir,
+                           page_size.lower() if page_size else None, jobs or 0, force, shard, combine)
+    reporter = Reporter(quiet=quiet, verbose=verbose, out_dir=out_dir)
+    try:
+        summary = run_batch(options, reporter)
+    except KeyboardInterrupt:
+        reporter.close()
+        click.secho("interrupted: finished files and the manifest are saved; rerun to build the rest",
+                    fg="yellow", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001
+        reporter.close()
+        obj.fail(exc)
+    reporter.close()
+    reporter.summary(summary)
+    sys.exit(1 if summary.failures else 0)

@@ -5,7 +5,33 @@ from __future__ import annotations
 from functools import lru_cache
 
 from reportlab.lib.colors import HexColor
-from reportlab.platypus import Flowable
+from reportlab.platypus import Flowable, Paragraph
+
+
+class FastParagraph(Paragraph):
+    """A Paragraph that parses each (text, style) once per process and breaks its lines once
+    per width: tables, frames and keep-togethers wrap the same paragraph several times."""
+
+    _parsed: dict = {}
+
+    @classmethod
+    def make(cls, text: str, style) -> "FastParagraph":
+        key = (text, id(style))
+        parsed = cls._parsed.get(key)
+        if parsed is None:
+            if len(cls._parsed) > 20000:
+                cls._parsed.clear()
+            paragraph = cls(text, style)
+            cls._parsed[key] = (paragraph.style, paragraph.frags, paragraph.bulletText, style)
+            return paragraph
+        return cls(text, parsed[0], bulletText=parsed[2], frags=parsed[1])
+
+    def wrap(self, availWidth, availHeight):
+        if getattr(self, "_wrapped_at", None) == availWidth and hasattr(self, "blPara"):
+            return self.width, self.height
+        size = super().wrap(availWidth, availHeight)
+        self._wrapped_at = availWidth
+        return size
 
 
 @lru_cache(maxsize=1)
@@ -166,8 +192,8 @@ class Picture(Flowable):
             renderPDF.draw(drawing, c, 0, 0)
             c.restoreState()
         else:
-            c.drawImage(self.image.obj, self.padding, self.padding, self.image_width, self.image_height,
-                        mask="auto")
+            reader = self.image.reader_for(self.image_width, self.image_height)
+            c.drawImage(reader, self.padding, self.padding, self.image_width, self.image_height, mask="auto")
 
 
 class RuledLines(Flowable):

@@ -158,11 +158,16 @@ def load_school(path: Path):
 
 def load_school_source(path: Path):
     """The validated school and the YAML it came from."""
-    from guidebuilder.models import School
-
     path = Path(path)
     source = load_yaml(path)
-    school = validate(School, source, {"slug": path.parent.name})
+    return school_from_source(source, path.parent.name), source
+
+
+def school_from_source(source: YamlSource, slug: str):
+    """Validate a school's data (from a file or a roster row); assets resolve beside `source.path`."""
+    from guidebuilder.models import School
+
+    school = validate(School, source, {"slug": slug})
     problems = [_asset_problem(source, ("logo",), school.logo, _decode_logo)]
     if school.fonts:
         for style in ("regular", "bold", "italic", "bold_italic"):
@@ -173,7 +178,7 @@ def load_school_source(path: Path):
     problems = [p for p in problems if p]
     if problems:
         raise InputError(problems)
-    return school, source
+    return school
 
 
 def _decode_logo(target: Path) -> None:

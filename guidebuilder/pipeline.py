@@ -61,32 +61,42 @@ def build_pdf(inputs: Inputs, layout: str, page_size: str | None = None) -> byte
 
 
 def _fit(root, theme, inputs: Inputs, size_name: str, layout: str) -> bytes:
-    """Render; a one-page document shrinks its type step by step down to its minimum size."""
+    """Render; a one-page document shrinks its type until it fits, down to its minimum size.
+
+    Candidate sizes are measured (wrapped, not drawn), so only the one that fits is rendered.
+    """
     from guidebuilder.assets import AssetCache
     from guidebuilder.render import RenderContext
     from guidebuilder.write import PAGE_SIZES, render_pdf
 
     width, height = PAGE_SIZES[size_name]
-    one_page = root["fit"] == "one-page"
+
+    def context(scale: float) -> RenderContext:
+        return RenderContext(theme.scaled(scale), inputs.school, inputs.school_file, width, height, AssetCache())
+
+    if root["fit"] != "one-page":
+        ctx = context(1.0)
+        pdf, pages = render_pdf(root.build(ctx), ctx)
+        if pages > root["max-pages"]:
+            raise BuildError(f"{inputs.guide_file}: the {layout} runs to {pages} pages, over its limit of "
+                             f"{root['max-pages']}; shorten the guide")
+        return pdf
     body_size = theme.sheet.type["body"].size
     smallest = min(1.0, root["min-font-size"] / body_size)
-    scales = [1.0] + [s for s in (0.95, 0.9, 0.85, 0.8, 0.75, 0.7) if s > smallest] + [smallest]
-    for scale in scales if one_page else [1.0]:
-        ctx = RenderContext(theme.scaled(scale), inputs.school, inputs.school_file, width, height, AssetCache())
+    scales = [1.0] + [s / 100 for s in range(97, 0, -3) if s / 100 > smallest] + [smallest]
+    for scale in scales:
+        ctx = context(scale)
         flowables = root.build(ctx)
+        if _overflow(flowables, ctx) > 0 and scale != smallest:
+            continue
         pdf, pages = render_pdf(flowables, ctx)
-        if one_page and pages == 1:
-            return pdf
-        if not one_page:
-            if pages > root["max-pages"]:
-                raise BuildError(f"{inputs.guide_file}: the {layout} runs to {pages} pages, over its limit of "
-                                 f"{root['max-pages']}; shorten the guide")
+        if pages == 1:
             return pdf
     overflow = _overflow(flowables, ctx)
     raise BuildError(
         f"{inputs.guide_file}: the {layout} does not fit on one page even at {root['min-font-size']:g} pt: "
         f"it is about {overflow / 72:.1f} in ({overflow / (height - 2 * 72) * 100:.0f}% of a page) too long; "
-        f"shorten the checklist (fewer items or shorter detail lines)")
+        f"shorten the guide's checklist (fewer items or shorter detail lines)")
 
 
 def _overflow(flowables, ctx) -> float:

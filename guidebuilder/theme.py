@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from guidebuilder.colours import contrast, mix, readable_on
@@ -17,6 +16,8 @@ from guidebuilder.fonts import STYLES, FontFamily, default_font_dir, register_fa
 from guidebuilder.stylesheet import Stylesheet
 
 WHITE = "#FFFFFF"
+
+_STYLES: dict = {}  # per process: ParagraphStyles by value
 
 # Colour roles set as text, the fill they sit on (None: the paper) and whether the text is large.
 TEXT_ROLES = (("heading", None, False), ("link", None, False), ("fact_value", "fact_card", True),
@@ -79,23 +80,24 @@ class Theme:
     def font(self, name: str) -> str:
         return self.fonts.for_weight(self.sheet.type[name].weight)
 
-    @cached_property
-    def _styles(self) -> dict:
-        return {}
-
     def style(self, name: str, colour: str | None = None, **overrides):
-        """A ParagraphStyle for type style `name`, cached per theme."""
-        key = (name, colour, tuple(sorted(overrides.items())))
-        if key not in self._styles:
+        """A ParagraphStyle for type style `name`; equal styles are one object across themes,
+        so parsed paragraphs can be reused from school to school (see text.paragraph)."""
+        size, leading = self.size(name)
+        key = (self.font(name), size, leading, colour or self.text, self.fonts.regular,
+               tuple(sorted(overrides.items())))
+        style = _STYLES.get(key)
+        if style is None:
             from reportlab.lib.colors import HexColor
             from reportlab.lib.styles import ParagraphStyle
 
-            size, leading = self.size(name)
-            self._styles[key] = ParagraphStyle(
-                f"{name}-{len(self._styles)}", fontName=self.font(name), fontSize=size, leading=leading,
-                textColor=HexColor(colour or self.text), bulletFontName=self.fonts.regular,
+            if len(_STYLES) > 4096:
+                _STYLES.clear()
+            style = _STYLES[key] = ParagraphStyle(
+                f"{name}-{len(_STYLES)}", fontName=key[0], fontSize=size, leading=leading,
+                textColor=HexColor(key[3]), bulletFontName=self.fonts.regular,
                 allowWidows=0, allowOrphans=0, uriWasteReduce=0.3, **overrides)
-        return self._styles[key]
+        return style
 
     def contrast_notes(self) -> list[str]:
         """What the theme did to keep brand colours readable, for `guidebuilder check`."""

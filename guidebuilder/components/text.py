@@ -8,11 +8,11 @@ from guidebuilder.stylesheet import parse_length
 
 def paragraph(ctx, inline: str, type_style: str, colour: str | None = None, **overrides):
     """A Paragraph of escaped inline markup; links take the theme's link colour."""
-    from reportlab.platypus import Paragraph
+    from guidebuilder.flowables import FastParagraph
 
-    link = ctx.ink("link")
-    inline = inline.replace("<a href=", f'<a color="{link}" href=')
-    return Paragraph(inline, ctx.theme.style(type_style, colour or ctx.ink("text"), **overrides))
+    if "<a " in inline:
+        inline = inline.replace("<a href=", f'<a color="{ctx.ink("link")}" href=')
+    return FastParagraph.make(inline, ctx.theme.style(type_style, colour or ctx.ink("text"), **overrides))
 
 
 @register

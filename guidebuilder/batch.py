@@ -1,0 +1,345 @@
+"""Batch production: the same pipeline for many schools, in worker processes, incrementally.
+
+Phase 1 (parent): gather schools (folders, roster rows), hash every input, and keep only the
+outputs that are missing or out of date. Phase 2 (workers): build each school's documents;
+each worker keeps its fonts, logos, QR codes and compiled templates cached across schools.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guidebuilder import __version__, locations
+from guidebuilder.errors import GuidebuilderError, InputError, Problem
+from guidebuilder.manifest import Manifest, combine, file_digest, stat_of, tree_digest
+
+
+@dataclass
+class SchoolSource:
+    """Where one school comes from: a school.yaml file, or a row of a roster."""
+
+    slug: str
+    path: Path                       # school.yaml, or the roster CSV
+    line: int | None = None          # the roster row's line
+    data: dict | None = None         # the roster row's values
+    problems: list = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.slug} (row on line {self.line})" if self.line else self.slug
+
+
+@dataclass
+class Output:
+    relative: str                    # e.g. lakeside/medical-coder-handout.pdf
+    guide_file: Path
+    layout: str
+    inputs_hash: str
+
+
+@dataclass
+class Job:
+    school: SchoolSource
+    outputs: list[Output]
+    out_dir: Path
+    page_size: str | None
+
+
+@dataclass
+class Result:
+    relative: str
+    ok: bool
+    message: str = ""
+    pdf_hash: str = ""
+    size: int = 0
+    mtime_ns: int = 0
+
+
+# ---- phase 1: gather -------------------------------------------------------------------
+
+
+def gather_schools(names: list[str], roster: Path | None) -> list[SchoolSource]:
+    """Schools named on the command line, the rows of a roster, or every school in content/."""
+    from guidebuilder.roster import read_roster
+
+    sources = []
+    for name in names:
+        path = locations.find_school(name)
+        sources.append(SchoolSource(path.resolve().parent.name, path))
+    if roster is not None:
+        for row in read_roster(roster):
+            sources.append(SchoolSource(row.slug, row.csv_path, row.line, row.data, row.problems))
+    if not names and roster is None:
+        sources = [SchoolSource(p.parent.name, p) for p in locations.all_school_files()]
+    return sources
+
+
+def in_shard(slug: str, shard: tuple[int, int] | None) -> bool:
+    """Stable slices: a school's shard depends only on its slug, not on the order of the list."""
+    if shard is None:
+        return True
+    k, n = shard
+    return int(hashlib.sha1(slug.encode("utf-8")).hexdigest(), 16) % n == k - 1
+
+
+def school_digest(source: SchoolSource) -> str:
+    """A hash of the school's own data and every file it points at (logo, fonts)."""
+    import yaml
+
+    if source.data is not None:
+        data, text = source.data, json.dumps(source.data, sort_keys=True)
+    else:
+        try:
+            text = source.path.read_text(encoding="utf-8-sig")
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return combine(["unreadable", file_digest(source.path)])
+    assets = []
+    if isinstance(data, dict):
+        fonts = data.get("fonts") if isinstance(data.get("fonts"), dict) else {}
+        for relative in [data.get("logo"), *fonts.values()]:
+            if isinstance(relative, str):
+                assets.append(file_digest(source.path.parent / relative))
+    return combine([text, *assets])
+
+
+def plan(sources, guide_files, layouts, out_dir: Path, page_size, manifest: Manifest, force: bool):
+    """The jobs to run and the outputs already up to date."""
+    shared = combine([__version__, _reportlab_version(), tree_digest(locations.layout_dirs()), page_size or ""])
+    guides = {g: file_digest(g) for g in guide_files}
+    guide_ids = {g: _guide_id(g) for g in guide_files}
+    jobs, fresh = [], []
+    for source in sources:
+        digest = school_digest(source)
+        outputs = []
+        for guide_file in guide_files:
+            for layout in layouts:
+                relative = f"{source.slug}/{guide_ids[guide_file]}-{layout}.pdf"
+                inputs = combine([shared, guides[guide_file], digest, layout])
+                if not force and not source.problems and manifest.up_to_date(relative, inputs):
+                    fresh.append(relative)
+                else:
+                    outputs.append(Output(relative, guide_file, layout, inputs))
+        if outputs:
+            jobs.append(Job(source, outputs, out_dir, page_size))
+    return jobs, fresh
+
+
+def _guide_id(guide_file: Path) -> str:
+    from guidebuilder.load import load_guide
+
+    return load_guide(guide_file).id
+
+
+def _reportlab_version() -> str:
+    from importlib.metadata import version
+
+    return version("reportlab")
+
+
+# ---- phase 2: build --------------------------------------------------------------------
+
+
+def build_job(job: Job) -> list[Result]:
+    """Build one school's documents (in a worker). Never raises: failures become results."""
+    from guidebuilder.load import load_guide_source, school_from_source
+    from guidebuilder.pipeline import Inputs, build_pdf
+    from guidebuilder.write import write_atomic
+
+    source = job.school
+    try:
+        if source.problems:
+            raise InputError(source.problems)
+        if source.data is not None:
+            from guidebuilder.roster import RosterRow
+
+            yaml_source = RosterRow(source.path, source.line, source.slug, source.data, []).source()
+            school = school_from_source(yaml_source, source.slug)
+        else:
+            from guidebuilder.load import load_school_source
+
+            school, yaml_source = load_school_source(source.path)
+    except GuidebuilderError as exc:
+        return [Result(o.relative, False, str(exc)) for o in job.outputs]
+    results = []
+    for output in job.outputs:
+        try:
+            guide, guide_source = load_guide_source(output.guide_file)
+            inputs = Inputs(guide, output.guide_file, school, source.path, guide_source, yaml_source)
+            pdf = build_pdf(inputs, output.layout, job.page_size)
+            target = Path(job.out_dir) / output.relative
+            write_atomic(target, pdf)
+            size, mtime_ns = stat_of(target)
+            results.append(Result(output.relative, True, "", hashlib.sha256(pdf).hexdigest(), size, mtime_ns))
+        except GuidebuilderError as exc:
+            results.append(Result(output.relative, False, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one school's crash must not stop the batch
+            results.append(Result(output.relative, False, f"internal error: {exc.__class__.__name__}: {exc}"))
+    return results
+
+
+def run_jobs(jobs: list[Job], workers: int, on_done) -> None:
+    """Run `jobs`, calling on_done(job, results) as each finishes. A worker that dies costs
+    only the schools it was building: the rest go to a fresh pool."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            on_done(job, build_job(job))
+        return
+    pending = list(jobs)
+    while pending:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker) as pool:
+            running = {}
+            queue = list(pending)
+            pending = []
+            try:
+                while queue or running:
+                    while queue and len(running) < workers * 4:
+                        job = queue.pop(0)
+                        running[pool.submit(build_job, job)] = job
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        job = running.pop(future)
+                        on_done(job, future.result())
+            except BrokenProcessPool:
+                for future, job in running.items():
+                    if future.done() and not future.exception():
+                        on_done(job, future.result())
+                    else:
+                        on_done(job, [Result(o.relative, False, "the worker building it stopped unexpectedly")
+                                      for o in job.outputs])
+                pending = queue
+
+
+def _quiet_worker() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and saves the manifest
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        k = n = 0
+    if not (1 <= k <= n):
+        raise InputError([Problem("--shard", None, "", f'expected K/N with 1 <= K <= N, e.g. "2/8", got "{text}"')])
+    return k, n
+
+
+def combine_pdfs(paths: list[Path], target: Path) -> None:
+    """One print file holding every document, in order."""
+    from io import BytesIO
+
+    from pypdf import PdfWriter
+
+    from guidebuilder.write import write_atomic
+
+    writer = PdfWriter()
+    for path in paths:
+        writer.append(str(path))
+    buffer = BytesIO()
+    writer.write(buffer)
+    write_atomic(target, buffer.getvalue())
+
+
+class Clock:
+    def __init__(self):
+        self.start = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+
+@dataclass
+class BatchOptions:
+    schools: list[str]
+    roster: Path | None
+    guides: list[str]
+    layouts: list[str]
+    out_dir: Path
+    page_size: str | None = None
+    jobs: int = 0
+    force: bool = False
+    shard: str | None = None
+    combine: Path | None = None
+
+
+@dataclass
+class Summary:
+    built: int = 0
+    fresh: int = 0
+    failures: list = field(default_factory=list)     # (label, message)
+    seconds: float = 0.0
+    combined: Path | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.built / self.seconds if self.seconds else 0.0
+
+
+def run_batch(options: BatchOptions, reporter) -> Summary:
+    """Gather, plan, build; `reporter` hears start(total), done(job, results) and saves."""
+    from guidebuilder.pipeline import LAYOUTS
+
+    clock = Clock()
+    shard = parse_shard(options.shard)
+    guide_files = [locations.find_guide(g) for g in (options.guides or [None])]
+    layouts = list(dict.fromkeys(options.layouts or LAYOUTS))
+    for layout in layouts:
+        locations.find_layout(layout)
+    for guide_file in guide_files:
+        from guidebuilder.load import load_guide
+
+        load_guide(guide_file)  # a bad guide is bad input for the whole run
+    sources = [s for s in gather_schools(options.schools, options.roster) if in_shard(s.slug, shard)]
+    manifest = Manifest(options.out_dir)
+    jobs, fresh = plan(sources, guide_files, layouts, options.out_dir, options.page_size, manifest, options.force)
+    summary = Summary(fresh=len(fresh))
+    reporter.start(sum(len(j.outputs) for j in jobs), len(fresh))
+    last_save = [time.perf_counter()]
+
+    def done(job: Job, results: list[Result]) -> None:
+        inputs = {o.relative: o.inputs_hash for o in job.outputs}
+        for result in results:
+            if result.ok:
+                summary.built += 1
+                manifest.record(result.relative, inputs[result.relative], result.pdf_hash, result.size,
+                                result.mtime_ns)
+            else:
+                manifest.forget(result.relative)
+        failed = [r for r in results if not r.ok]
+        if failed:
+            summary.failures.append((job.school.label, failed[0].message))
+        reporter.done(job, results)
+        if time.perf_counter() - last_save[0] > 1.0:  # a killed run loses at most a second of records
+            manifest.save()
+            last_save[0] = time.perf_counter()
+
+    try:
+        run_jobs(jobs, options.jobs or default_workers(), done)
+    finally:
+        if jobs or not manifest.path.exists():
+            manifest.save()
+    if options.combine:
+        order = [f"{s.slug}/{_guide_id(g)}-{layout}.pdf" for s in sources for g in guide_files for layout in layouts]
+        present = [options.out_dir / rel for rel in order if (options.out_dir / rel).is_file()
+                   and rel in manifest.entries]
+        if present:
+            combine_pdfs(present, options.combine)
+            summary.combined = options.combine
+    summary.seconds = clock.seconds
+    return summary
