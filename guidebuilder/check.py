@@ -68,5 +68,6 @@ def check_layout(layout_file: Path) -> None:
     inputs = load_inputs(None, None)
     search = (Path(layout_file).resolve().parent, *locations.layout_dirs())
     markup = render_markup(layout_file, search, guide=inputs.guide, school=inputs.school,
-                           page_size=inputs.school.page_size, layout=Path(layout_file).name)
+                           page_size=inputs.school.page_size,
+                           layout=Path(layout_file).name.removesuffix(".xml.j2"))
     parse_markup(markup, display_path(layout_file))

@@ -62,14 +62,13 @@ def stacked_height(flowables, width: float, available: float, skip_flexible: boo
 
 class Band(Flowable):
     """A full-width colour band holding flowables; its fill runs to the page edges
-    (and to the top edge when it starts the page), so it prints as a bleed band."""
+    (and up to the top edge when it starts the page), so it prints as a bleed band."""
 
-    def __init__(self, content, fill: str, padding: tuple[float, float], gap: float, page_width: float,
-                 to_top: bool):
+    def __init__(self, content, fill: str, padding: tuple[float, float], page_width: float, top_margin: float):
         super().__init__()
-        self.content, self.fill, self.gap = content, fill, gap
+        self.content, self.fill = content, fill
         self.pad_top, self.pad_bottom = padding
-        self.page_width, self.to_top = page_width, to_top
+        self.page_width, self.top_margin = page_width, top_margin
 
     def wrap(self, aw, ah):
         self._sizes = [f.wrapOn(self.canv, aw, ah) for f in self.content]
@@ -81,7 +80,9 @@ class Band(Flowable):
     def drawOn(self, canvas, x, y, _sW=0):
         canvas.saveState()
         canvas.setFillColor(HexColor(self.fill))
-        top = canvas._pagesize[1] if self.to_top else y + self.height
+        top = y + self.height
+        if canvas._pagesize[1] - top <= self.top_margin + 1:  # the band starts the page
+            top = canvas._pagesize[1]
         canvas.rect(0, y, self.page_width, top - y, stroke=0, fill=1)
         canvas.restoreState()
         cursor = y + self.height - self.pad_top

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from guidebuilder import locations
-from guidebuilder.errors import BuildError
+from guidebuilder.components import MarkupError
+from guidebuilder.errors import BuildError, InputError, Problem
 from guidebuilder.glyphs import check_glyphs
 from guidebuilder.load import load_guide_source, load_school_source
 
@@ -57,7 +58,10 @@ def build_pdf(inputs: Inputs, layout: str, page_size: str | None = None) -> byte
     root = parse_markup(markup, str(layout_file.name))
     theme = make_theme(sheet, inputs.school, inputs.school_file)
     check_glyphs(theme.fonts, [inputs.guide_source, inputs.school_source], markup, layout_file)
-    return _fit(root, theme, inputs, size_name, layout)
+    try:
+        return _fit(root, theme, inputs, size_name, layout)
+    except MarkupError as exc:
+        raise InputError([Problem(layout_file.name, None, "", f"markup line {exc.line}: {exc}")]) from None
 
 
 def _fit(root, theme, inputs: Inputs, size_name: str, layout: str) -> bytes:
@@ -96,7 +100,7 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str) -> bytes:
     raise BuildError(
         f"{inputs.guide_file}: the {layout} does not fit on one page even at {root['min-font-size']:g} pt: "
         f"it is about {overflow / 72:.1f} in ({overflow / (height - 2 * 72) * 100:.0f}% of a page) too long; "
-        f"shorten the guide's checklist (fewer items or shorter detail lines)")
+        f"shorten its content" + (" (fewer checklist items or shorter detail lines)" if layout == "checklist" else ""))
 
 
 def _overflow(flowables, ctx) -> float:

@@ -102,18 +102,28 @@ def parse_markup(markup: str, layout_name: str):
         raise InputError([Problem(layout_name, None, "", f"the layout produced invalid markup "
                                   f"(markup line {exc.lineno}): {exc.msg}")]) from None
     try:
+        if root.tag != "document":
+            raise MarkupError(root.sourceline, f"the markup must start with <document>, not <{root.tag}>")
         return _component(root)
     except MarkupError as exc:
         raise InputError([Problem(layout_name, None, "", f"markup line {exc.line}: {exc}")]) from None
 
 
-def _component(element):
+def _parents_of(tag: str) -> list[str]:
+    """The elements that hold `tag` as a part (a <cell> lives in a <row>); empty for blocks."""
+    return sorted(t for t, cls in REGISTRY.items() if isinstance(cls.children, tuple) and tag in cls.children)
+
+
+def _component(element, parent: str | None = None):
     tag = element.tag
     if not isinstance(tag, str):
         raise MarkupError(element.sourceline, "unexpected node in markup")
     cls = REGISTRY.get(tag)
     if cls is None:
         raise MarkupError(element.sourceline, f"unknown element <{tag}>{did_you_mean(tag, REGISTRY)}")
+    parents = _parents_of(tag)
+    if parents and parent not in parents:
+        raise MarkupError(element.sourceline, f"<{tag}> belongs inside {' or '.join(f'<{p}>' for p in parents)}")
     if cls.children == "inline":
         return cls(element, [], inline_markup(element))
     if cls.children == "none":
@@ -125,7 +135,7 @@ def _component(element):
         if isinstance(cls.children, tuple) and child.tag not in cls.children:
             raise MarkupError(child.sourceline, f"<{tag}> may hold only {', '.join('<%s>' % c for c in cls.children)},"
                                                 f" not <{child.tag}>")
-        kids.append(_component(child))
+        kids.append(_component(child, tag))
     stray = (element.text or "").strip() or next((c.tail.strip() for c in element if (c.tail or "").strip()), "")
     if stray:
         raise MarkupError(element.sourceline, f"<{tag}> holds elements, not text (found \"{stray[:30]}\");"

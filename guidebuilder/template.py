@@ -48,6 +48,8 @@ def long_date(value) -> str:
     """2027-03-14 -> 'March 14, 2027' (no locale dependency, so builds are reproducible)."""
     if value is None:
         return ""
+    if isinstance(value, str):  # a partial date such as a source's "2025-08" prints as written
+        return value
     months = ["January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December"]
     return f"{months[value.month - 1]} {value.day}, {value.year}"

@@ -17,6 +17,8 @@ from guidebuilder.stylesheet import Stylesheet
 
 WHITE = "#FFFFFF"
 
+MIN_PRINT_SIZE = 7.5  # the smallest type a printed page should carry (design brief)
+
 _STYLES: dict = {}  # per process: ParagraphStyles by value
 
 # Colour roles set as text, the fill they sit on (None: the paper) and whether the text is large.
@@ -74,8 +76,10 @@ class Theme:
         return self.sheet.page[name]
 
     def size(self, name: str) -> tuple[float, float]:
+        """Size and leading of type style `name`; shrinking never takes small print below 7.5 pt."""
         style = self.sheet.type[name]
-        return style.size * self.scale, style.leading * self.scale
+        size = max(style.size * self.scale, min(style.size, MIN_PRINT_SIZE))
+        return size, style.leading * size / style.size
 
     def font(self, name: str) -> str:
         return self.fonts.for_weight(self.sheet.type[name].weight)

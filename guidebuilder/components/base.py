@@ -45,6 +45,16 @@ def boolean(text: str) -> bool:
     raise ValueError('expected "yes" or "no"')
 
 
+def numbers(text: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise ValueError('expected numbers separated by commas, e.g. "1,1,2"') from None
+    if any(v <= 0 for v in values):
+        raise ValueError("expected numbers above zero")
+    return values
+
+
 def choice(*options: str) -> Callable[[str], str]:
     def read(text: str) -> str:
         if text not in options:
@@ -97,8 +107,17 @@ class Component:
         return self.attrs[name]
 
     def build(self, ctx) -> list:
-        """The flowables of this element."""
-        raise NotImplementedError
+        """The flowables of this element (parts such as <cell> are built by their container)."""
+        raise MarkupError(self.line, f"<{self.tag}> cannot stand on its own here")
+
+    def colour(self, ctx, role: str) -> str:
+        """A colour role from the stylesheet; an unknown role is an error at this element."""
+        try:
+            return ctx.theme.colour(role)
+        except KeyError:
+            known = sorted(ctx.theme.sheet.colors) + ["primary", "secondary", "accent"]
+            raise MarkupError(self.line, f'<{self.tag}>: unknown colour role "{role}"{did_you_mean(role, known)}'
+                                         f' (roles: {", ".join(known)}, or "primary 12%" or "#RRGGBB")') from None
 
     def build_children(self, ctx) -> list:
         flowables = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guidebuilder.components.base import Attr, Component, choice, length, register
+from guidebuilder.components.base import Attr, Component, boolean, choice, length, numbers, register
 from guidebuilder.components.text import paragraph
 
 
@@ -42,8 +42,8 @@ class Table(Component):
     tag, role, children = "table", "Table", ("row",)
     doc = "A table; the first row is the header and repeats when the table breaks across pages."
     attributes = {
-        "widths": Attr(doc='relative column widths, e.g. "1,1,2"; default equal'),
-        "header": Attr(choice("yes", "no"), "yes", doc="whether the first row is a header row"),
+        "widths": Attr(numbers, doc='relative column widths, e.g. "1,1,2"; default: sized to the text'),
+        "header": Attr(boolean, True, doc="whether the first row is a header row"),
     }
 
     def build(self, ctx):
@@ -51,7 +51,7 @@ class Table(Component):
         from reportlab.platypus import Table as RLTable
 
         theme = ctx.theme
-        header = self["header"] == "yes"
+        header = self["header"]
         rows = []
         for r, row in enumerate(self.kids):
             style = "table"
@@ -62,7 +62,7 @@ class Table(Component):
         width = ctx.available_width
         pad = theme.space("panel_padding") * 0.45
         if self["widths"]:
-            weights = [float(w) for w in self["widths"].split(",")]
+            weights = self["widths"]
             if len(weights) != columns:
                 from guidebuilder.components.base import MarkupError
 
@@ -149,7 +149,7 @@ class Panel(Component):
 
     def build(self, ctx):
         theme = ctx.theme
-        fill = theme.colour(self["fill"])
+        fill = self.colour(ctx, self["fill"])
         pad = theme.space("panel_padding")
         with ctx.on_fill(fill), ctx.narrower(2 * pad):
             content = self.build_children(ctx)
@@ -163,13 +163,13 @@ class Columns(Component):
     tag, role = "columns", "Div"
     doc = ("Flows its blocks through 2 or 3 columns that continue across pages. What comes before it "
            "is set full width on the first page; what comes after it starts a new full-width page.")
-    attributes = {"count": Attr(int, 2, doc="number of columns (2 or 3)")}
+    attributes = {"count": Attr(choice("2", "3"), "2", doc="number of columns")}
 
     def build(self, ctx):
         from guidebuilder.flowables import ColumnsEnd, ColumnsStart
 
         gutter = ctx.theme.page("gutter")
-        count = min(3, max(2, self["count"]))
+        count = int(self["count"])
         with ctx.width((ctx.available_width - gutter * (count - 1)) / count):
             content = self.build_children(ctx)
         return [ColumnsStart(count, gutter)] + content + [ColumnsEnd()]
@@ -247,7 +247,7 @@ class Rule(Component):
         from reportlab.lib.colors import HexColor
         from reportlab.platypus import HRFlowable
 
-        return [HRFlowable(width="100%", thickness=ctx.theme.space("rule"), color=HexColor(ctx.theme.colour(self["colour"])),
+        return [HRFlowable(width="100%", thickness=ctx.theme.space("rule"), color=HexColor(self.colour(ctx, self["colour"])),
                            spaceBefore=ctx.theme.space("paragraph"), spaceAfter=ctx.theme.space("paragraph"))]
 
 

@@ -20,12 +20,12 @@ class Hero(Component):
     def build(self, ctx):
         from guidebuilder.flowables import Band
 
-        fill = ctx.theme.colour(self["fill"])
+        fill = self.colour(ctx, self["fill"])
         with ctx.on_fill(fill):
             content = self.build_children(ctx)
         padding = self["padding"] if self["padding"] is not None else ctx.theme.space("hero_padding")
         # The fill also runs up through the top margin, so less padding is needed above.
-        band = Band(content, fill, (padding * 0.4, padding), 0, ctx.page_width, to_top=True)
+        band = Band(content, fill, (padding * 0.4, padding), ctx.page_width, ctx.theme.page("margin"))
         band.spaceAfter = ctx.theme.space("block") * 1.5
         return [band]
 
@@ -85,6 +85,8 @@ class QR(Component):
         from guidebuilder.flowables import QRCode
 
         if not self["url"].startswith(("https://", "http://")):
-            raise MarkupError(self.line, f'<qr url="{self["url"]}">: expected an https:// address')
-        size = max(self["size"], 0.8 * 72)
+            raise MarkupError(self.line, f'<qr url="{self["url"]}">: expected a web address (https:// or http://)')
+        if self["size"] < 0.8 * 72:
+            raise MarkupError(self.line, f'<qr size>: at least 0.8in, so phones can scan it from arm\'s length')
+        size = self["size"]
         return [QRCode(ctx.assets.qr(self["url"]), size, ctx.theme.text)]

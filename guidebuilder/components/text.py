@@ -103,8 +103,7 @@ class P(_Text):
     tag, role = "p", "P"
     doc = "A paragraph."
     attributes = {
-        "style": Attr(choice("body", "small", "lead", "table", "band", "brand", "fact_label"), "body",
-                      doc="a type style from the stylesheet"),
+        "style": Attr(str, "body", doc="a type style of the stylesheet (body, small, lead, table, ...)"),
         "tone": Attr(choice("text", "muted", "heading"), "text", doc="text colour role"),
         "align": Attr(choice("left", "right", "center"), "left", doc="alignment (body text stays left)"),
         "space-after": Attr(parse_length, None, doc="space below; default from the stylesheet"),
@@ -113,6 +112,12 @@ class P(_Text):
     def build(self, ctx):
         from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 
+        if self["style"] not in ctx.theme.sheet.type:
+            from guidebuilder.components.base import MarkupError
+            from guidebuilder.errors import did_you_mean
+
+            raise MarkupError(self.line, f'<p style="{self["style"]}">: no such type style in the stylesheet'
+                                         f'{did_you_mean(self["style"], ctx.theme.sheet.type)}')
         align = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER}[self["align"]]
         after = self["space-after"] if self["space-after"] is not None else ctx.theme.space("paragraph")
         return [paragraph(ctx, self.inline, self["style"], ctx.ink(self["tone"]), alignment=align,
