@@ -25,6 +25,17 @@ class LoadedImage:
     height: float
     _readers: dict = field(default_factory=dict)
 
+    def drawing_for(self, family):
+        """The SVG drawing with its text set in `family`: svglib maps SVG fonts to the 14
+        standard PDF fonts, which are never embedded."""
+        if family not in self._readers:
+            import copy
+
+            drawing = copy.deepcopy(self.obj)
+            _set_fonts(drawing, family)
+            self._readers[family] = drawing
+        return self._readers[family]
+
     def reader_for(self, width_pt: float, height_pt: float):
         """An ImageReader no larger than needed to print this size at 300 dpi: embedding (and
         compressing) a 4000-pixel logo into every PDF is what makes batch builds slow."""
@@ -46,6 +57,19 @@ def _load(path: Path, mtime: float) -> LoadedImage:
     if path.suffix.lower() == ".svg":
         return _load_svg(path)
     return _load_raster(path)
+
+
+def _set_fonts(node, family) -> None:
+    from reportlab.graphics.shapes import String
+
+    for child in getattr(node, "contents", []):
+        if isinstance(child, String):
+            name = child.fontName or ""
+            bold = "Bold" in name
+            italic = "Oblique" in name or "Italic" in name
+            child.fontName = family.for_weight("bold_italic" if bold and italic else "bold" if bold
+                                               else "italic" if italic else "regular")
+        _set_fonts(child, family)
 
 
 def _load_svg(path: Path) -> LoadedImage:

@@ -165,10 +165,10 @@ class QRCode(Flowable):
 class Picture(Flowable):
     """A raster or vector image fitted inside a box, aspect ratio kept, optionally on a card."""
 
-    def __init__(self, image, max_width: float, max_height: float, card: str | None = None,
+    def __init__(self, image, max_width: float, max_height: float, fonts, card: str | None = None,
                  padding: float = 0, align: str = "left"):
         super().__init__()
-        self.image, self.card, self.padding = image, card, padding
+        self.image, self.card, self.padding, self.fonts = image, card, padding, fonts
         scale = min(max_width / image.width, max_height / image.height)
         self.image_width, self.image_height = image.width * scale, image.height * scale
         self.width = self.image_width + 2 * padding
@@ -184,13 +184,20 @@ class Picture(Flowable):
             c.setFillColor(HexColor(self.card))
             c.roundRect(0, 0, self.width, self.height, min(6, self.padding), stroke=0, fill=1)
         if self.image.kind == "vector":
-            drawing = self.image.obj
+            drawing = self.image.drawing_for(self.fonts)
             c.saveState()
             c.translate(self.padding, self.padding)
             c.scale(self.image_width / self.image.width, self.image_height / self.image.height)
             from reportlab.graphics import renderPDF
+            from reportlab.graphics.shapes import STATE_DEFAULTS
 
-            renderPDF.draw(drawing, c, 0, 0)
+            # The renderer's starting state names Helvetica, which would add an unembedded font.
+            default_font = STATE_DEFAULTS["fontName"]
+            STATE_DEFAULTS["fontName"] = self.fonts.regular
+            try:
+                renderPDF.draw(drawing, c, 0, 0)
+            finally:
+                STATE_DEFAULTS["fontName"] = default_font
             c.restoreState()
         else:
             reader = self.image.reader_for(self.image_width, self.image_height)

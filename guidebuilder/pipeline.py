@@ -71,7 +71,7 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str) -> bytes:
     """
     from guidebuilder.assets import AssetCache
     from guidebuilder.render import RenderContext
-    from guidebuilder.write import PAGE_SIZES, render_pdf
+    from guidebuilder.write import PAGE_SIZES, TooLarge, render_pdf
 
     width, height = PAGE_SIZES[size_name]
 
@@ -80,7 +80,10 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str) -> bytes:
 
     if root["fit"] != "one-page":
         ctx = context(1.0)
-        pdf, pages = render_pdf(root.build(ctx), ctx)
+        try:
+            pdf, pages = render_pdf(root.build(ctx), ctx)
+        except TooLarge as exc:
+            raise BuildError(f"{inputs.guide_file}: the {layout} cannot be laid out: {exc}; shorten it") from None
         if pages > root["max-pages"]:
             raise BuildError(f"{inputs.guide_file}: the {layout} runs to {pages} pages, over its limit of "
                              f"{root['max-pages']}; shorten the guide")
@@ -93,7 +96,10 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str) -> bytes:
         flowables = root.build(ctx)
         if _overflow(flowables, ctx) > 0 and scale != smallest:
             continue
-        pdf, pages = render_pdf(flowables, ctx)
+        try:
+            pdf, pages = render_pdf(flowables, ctx)
+        except TooLarge:
+            continue
         if pages == 1:
             return pdf
     overflow = _overflow(flowables, ctx)

@@ -91,6 +91,9 @@ def render_markup(layout_file: Path, search_path: tuple[Path, ...], **context) -
     except TemplateError as exc:
         line = _template_line(exc, layout_file)
         raise InputError([Problem(name, line, "", f"template error: {exc.message}")]) from None
+    except (ArithmeticError, LookupError, TypeError, ValueError, OverflowError, RecursionError) as exc:
+        line = _template_line(exc, layout_file)
+        raise InputError([Problem(name, line, "", f"template error: {exc.__class__.__name__}: {exc}")]) from None
 
 
 def _template_line(exc: BaseException, layout_file: Path) -> int | None:

@@ -40,6 +40,10 @@ def _numbered_canvas(furniture):
     return NumberedCanvas
 
 
+class TooLarge(BuildError):
+    """A block that cannot be split is taller than the page."""
+
+
 def frame_bottom(theme) -> float:
     """Where the text frames end, above the footer."""
     return theme.page("footer") + 12
@@ -72,7 +76,7 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
         doc.build(story, canvasmaker=canvasmaker)
     except Exception as exc:  # ReportLab reports layout failures as bare exceptions
         if "too large" in str(exc) or "LayoutError" in exc.__class__.__name__:
-            raise BuildError(f"a block is too large to fit on a page: {str(exc)[:200]}") from None
+            raise TooLarge("a block (a table, panel or group) is taller than a whole page") from None
         raise
     return buffer.getvalue(), doc.page
 

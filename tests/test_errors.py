@@ -362,12 +362,7 @@ def test_layout_sandbox_blocks_python_internals(tmp_path):
     assert pdfs_under(tmp_path / "out") == []
 
 
-RUNTIME_BUG = ("BUG: a layout that raises a Python error while rendering (the sandbox's range limit "
-               "OverflowError, ZeroDivisionError, ...) crashes with a traceback and exit 1 instead of an "
-               "exit-2 error naming the layout file and line; render_markup only catches jinja2 errors")
 
-
-@pytest.mark.xfail(strict=True, reason=RUNTIME_BUG)
 @pytest.mark.parametrize("expression", ["range(10**7)|list|length", "1 / 0"])
 def test_layout_runtime_error_is_an_input_error(in_tmp, layouts, expression):
     layouts("runtime.xml.j2", '<document title="x">\n  <p>{{ %s }}</p>\n</document>\n' % expression)

@@ -34,12 +34,8 @@ def all_files(folder):
     return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
 
 
-FIT_BUG = ("BUG: a checklist taller than a whole page fails inside ReportLab; _fit does not catch the "
-           "'too large' BuildError from render_pdf, so the user gets 'a block is too large to fit on a page: "
-           "Flowable <Table@0x...>' without the guide file and without trying the smaller sizes")
 
-
-@pytest.mark.parametrize("items", [34, pytest.param(60, marks=pytest.mark.xfail(strict=True, reason=FIT_BUG))])
+@pytest.mark.parametrize("items", [34, 60])
 def test_too_long_checklist_names_the_guide(tmp_path, monkeypatch, items):
     monkeypatch.chdir(tmp_path)
     checklist_guide(tmp_path, items)

@@ -195,10 +195,6 @@ def test_markdown_strong_and_emphasis_use_other_faces(markdown_doc):
 
 # ---- the subset in fields carried as layout attributes ------------------------------------------
 
-MD_BUG = ("BUG: fields passed to the layout as XML attributes (key-fact label, step title, callout title, "
-          "checklist group heading and item detail) are escaped but never run through the Markdown subset, "
-          "so '**' and '[label](url)' print literally; the spec allows the subset in any string field")
-
 FIELDS = {
     "fact_label": ("handout", "median **yearly** pay"),
     "step_title": ("handout", "Finish **high** school"),
@@ -220,7 +216,6 @@ def attribute_markdown_docs(build_guide):
     return {layout: build_guide(data, layout) for layout in ("handout", "checklist")}
 
 
-@pytest.mark.xfail(strict=True, reason=MD_BUG)
 @pytest.mark.parametrize("field", list(FIELDS))
 def test_markdown_subset_in_attribute_fields(attribute_markdown_docs, field):
     from pdfhelpers import plain_markdown

@@ -13,9 +13,6 @@ from pdfhelpers import (
 )
 
 COMBOS = [(school, size) for school in SCHOOLS for size in SIZES]
-SVG_FONT_BUG = ("BUG: the lakeside SVG logo's <text> is drawn with the standard, non-embedded Helvetica and "
-                "Helvetica-Bold (svglib maps font-family to the PDF base-14 fonts)")
-
 
 def _school(slug):
     from guidebuilder.load import load_school
@@ -132,8 +129,7 @@ def _font_problems(doc) -> list[str]:
 
 
 def _marks(school):
-    return pytest.param(school, marks=pytest.mark.xfail(strict=True, reason=SVG_FONT_BUG)) \
-        if school == "lakeside" else school
+    return school
 
 
 @pytest.mark.parametrize("layout", ["handout", "checklist"])

@@ -45,6 +45,13 @@ def boolean(text: str) -> bool:
     raise ValueError('expected "yes" or "no"')
 
 
+def rich(text: str) -> str:
+    """Attribute text that may use the inline Markdown subset; returned as escaped inline markup."""
+    from guidebuilder.template import inline_markdown
+
+    return str(inline_markdown(text))
+
+
 def numbers(text: str) -> list[float]:
     try:
         values = [float(x) for x in text.split(",")]

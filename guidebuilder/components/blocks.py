@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guidebuilder.components.base import Attr, Component, boolean, choice, length, numbers, register
+from guidebuilder.components.base import Attr, Component, boolean, choice, length, numbers, register, rich
 from guidebuilder.components.text import paragraph
 
 
@@ -119,7 +119,7 @@ class Callout(Component):
     tag, role, children = "callout", "Div", "inline"
     doc = "A highlighted note on a tint, with a coloured rule at its left edge."
     attributes = {
-        "title": Attr(doc="a bold first line"),
+        "title": Attr(rich, doc="a bold first line"),
         "tone": Attr(choice("accent", "primary"), "accent", doc="which brand colour tints it"),
     }
 
@@ -130,9 +130,7 @@ class Callout(Component):
         with ctx.on_fill(fill):
             content = []
             if self["title"]:
-                from xml.sax.saxutils import escape
-
-                content.append(paragraph(ctx, f"<b>{escape(self['title'])}</b>", "body",
+                content.append(paragraph(ctx, f"<b>{self['title']}</b>", "body",
                                          ctx.ink("heading"), spaceAfter=2))
             content.append(paragraph(ctx, self.inline, "body"))
         table = box(ctx, content, fill, theme.space("panel_padding") * 0.8, rule, "left", 3.5,

@@ -52,7 +52,8 @@ class Logo(Component):
             return parts
         image = ctx.assets.image(ctx.asset(school.logo))
         pad = ctx.theme.space("panel_padding") * 0.6 if self["card"] else 0
-        return [Picture(image, self["max-width"], self["max-height"], "#FFFFFF" if self["card"] else None, pad)]
+        return [Picture(image, self["max-width"], self["max-height"], ctx.theme.fonts,
+                        "#FFFFFF" if self["card"] else None, pad)]
 
 
 @register
@@ -69,7 +70,7 @@ class Image(Component):
     def build(self, ctx):
         from guidebuilder.flowables import Picture
 
-        return [Picture(ctx.assets.image(ctx.asset(self["src"])), self["width"], self["height"])]
+        return [Picture(ctx.assets.image(ctx.asset(self["src"])), self["width"], self["height"], ctx.theme.fonts)]
 
 
 @register

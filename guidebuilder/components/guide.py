@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from guidebuilder.components.base import Attr, Component, choice, length, register
+from guidebuilder.components.base import Attr, Component, choice, length, register, rich
 from guidebuilder.components.blocks import box
 from guidebuilder.components.text import paragraph
 
@@ -42,9 +42,9 @@ def _row_of_cards(ctx, cells: list[list], fill: str | None, rule: str | None, pa
 class Fact(Component):
     tag, role, children = "fact", "Div", "none"
     doc = "One key-fact card: a big figure, a short label and a source line."
-    attributes = {"value": Attr(required=True, doc="the figure, e.g. $50,250"),
-                  "label": Attr(required=True, doc="what the figure is"),
-                  "source": Attr(doc="where it comes from, with its date")}
+    attributes = {"value": Attr(rich, required=True, doc="the figure, e.g. $50,250"),
+                  "label": Attr(rich, required=True, doc="what the figure is"),
+                  "source": Attr(rich, doc="where it comes from, with its date")}
 
 
 @register
@@ -60,10 +60,10 @@ class Facts(Component):
         cells = []
         with ctx.on_fill(fill):
             for fact in self.kids:
-                cell = [paragraph(ctx, escape(fact["value"]), "fact_value", ctx.ink("fact_value", True), spaceAfter=3),
-                        paragraph(ctx, escape(fact["label"]), "fact_label", ctx.ink("text"), spaceAfter=4)]
+                cell = [paragraph(ctx, fact["value"], "fact_value", ctx.ink("fact_value", True), spaceAfter=3),
+                        paragraph(ctx, fact["label"], "fact_label", ctx.ink("text"), spaceAfter=4)]
                 if fact["source"]:
-                    cell.append(paragraph(ctx, escape(fact["source"]), "small", ctx.ink("muted"), spaceAfter=0))
+                    cell.append(paragraph(ctx, fact["source"], "small", ctx.ink("muted"), spaceAfter=0))
                 cells.append(cell)
         return [_row_of_cards(ctx, cells, fill, theme.colour("fact_rule"), pad, theme.space("block") * 1.5)]
 
@@ -72,7 +72,7 @@ class Facts(Component):
 class Step(Component):
     tag, role, children = "step", "LI", "inline"
     doc = "One numbered step: a short title attribute and inline text."
-    attributes = {"title": Attr(required=True, doc="the step's name")}
+    attributes = {"title": Attr(rich, required=True, doc="the step's name")}
 
 
 @register
@@ -94,7 +94,7 @@ class Steps(Component):
 
         if self["layout"] == "row":
             cells = [[badge(i), _gap(6 * theme.scale),
-                      paragraph(ctx, escape(step["title"]), "step_title", ctx.ink("heading"), spaceAfter=2),
+                      paragraph(ctx, step["title"], "step_title", ctx.ink("heading"), spaceAfter=2),
                       paragraph(ctx, step.inline, "step_text", spaceAfter=0)]
                      for i, step in enumerate(self.kids, 1)]
             return [_row_of_cards(ctx, cells, None, None, 0, theme.space("block"))]
@@ -110,7 +110,7 @@ class Steps(Component):
         for i, step in enumerate(self.kids, 1):
             with ctx.width(text_width):
                 rows.append([badge(i), [
-                    paragraph(ctx, escape(step["title"]), "step_title", ctx.ink("heading"), spaceAfter=1),
+                    paragraph(ctx, step["title"], "step_title", ctx.ink("heading"), spaceAfter=1),
                     paragraph(ctx, step.inline, "step_text", spaceAfter=0)]])
         style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), theme.fonts.regular),
                  ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (0, -1), gap),
@@ -130,14 +130,14 @@ def _gap(height):
 class Check(Component):
     tag, role, children = "check", "LI", "inline"
     doc = "One checklist item with a tick box; an optional lighter detail line under it."
-    attributes = {"detail": Attr(doc="a short second line")}
+    attributes = {"detail": Attr(rich, doc="a short second line")}
 
 
 @register
 class Group(Component):
     tag, role, children = "group", "L", ("check",)
     doc = "A checklist group: a heading and its <check> items."
-    attributes = {"heading": Attr(required=True, doc="the group's heading")}
+    attributes = {"heading": Attr(rich, required=True, doc="the group's heading")}
 
 
 @register
@@ -178,14 +178,14 @@ class Checklist(Component):
         side = size * 1.05
         gap = theme.page("gutter") * 0.7
         text_width = ctx.available_width - side - gap
-        heading = paragraph(ctx, escape(group["heading"]), "h3", ctx.ink("heading"),
+        heading = paragraph(ctx, group["heading"], "h3", ctx.ink("heading"),
                             spaceBefore=theme.space("block"), spaceAfter=theme.space("heading_after"), keepWithNext=1)
         rows = []
         for check in group.kids:
             with ctx.width(text_width):
                 cell = [paragraph(ctx, check.inline, "check", spaceAfter=0)]
                 if check["detail"]:
-                    cell.append(paragraph(ctx, escape(check["detail"]), "check_detail", ctx.ink("muted"),
+                    cell.append(paragraph(ctx, check["detail"], "check_detail", ctx.ink("muted"),
                                           spaceAfter=0))
             rows.append([TickBox(side, ctx.ink("tick"), max(0.9, theme.space("rule")), (leading - side) / 2), cell])
         style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), theme.fonts.regular),
