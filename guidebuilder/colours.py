@@ -42,6 +42,7 @@ def to_hex(r: float, g: float, b: float) -> str:
     return "#" + "".join(f"{round(max(0, min(1, c)) * 255):02X}" for c in (r, g, b))
 
 
+@lru_cache(maxsize=4096)
 def luminance(hex_colour: str) -> float:
     def channel(c: float) -> float:
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
@@ -50,17 +51,20 @@ def luminance(hex_colour: str) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
+@lru_cache(maxsize=4096)
 def contrast(a: str, b: str) -> float:
     la, lb = sorted((luminance(a), luminance(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
 
 
+@lru_cache(maxsize=4096)
 def mix(a: str, b: str, amount_of_b: float) -> str:
     """A blend of two colours; mix(brand, white, 0.85) is a 15% tint of brand."""
     ra, rb = rgb(a), rgb(b)
     return to_hex(*(x + (y - x) * amount_of_b for x, y in zip(ra, rb)))
 
 
+@lru_cache(maxsize=4096)
 def readable_on(colour: str, background: str, minimum: float = 4.5) -> str:
     """`colour`, darkened (or lightened) just enough to reach `minimum` contrast on `background`."""
     if contrast(colour, background) >= minimum:

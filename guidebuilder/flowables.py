@@ -10,9 +10,11 @@ from reportlab.platypus import Flowable, Paragraph
 
 class FastParagraph(Paragraph):
     """A Paragraph that parses each (text, style) once per process and breaks its lines once
-    per width: tables, frames and keep-togethers wrap the same paragraph several times."""
+    per width. Styles are shared by value across schools (see Theme.style), so in a batch the
+    guide's body text is parsed and broken into lines once per worker, not once per school."""
 
     _parsed: dict = {}
+    _broken: dict = {}
 
     @classmethod
     def make(cls, text: str, style) -> "FastParagraph":
@@ -21,17 +23,28 @@ class FastParagraph(Paragraph):
         if parsed is None:
             if len(cls._parsed) > 20000:
                 cls._parsed.clear()
+                cls._broken.clear()
             paragraph = cls(text, style)
             cls._parsed[key] = (paragraph.style, paragraph.frags, paragraph.bulletText, style)
-            return paragraph
-        return cls(text, parsed[0], bulletText=parsed[2], frags=parsed[1])
+        else:
+            paragraph = cls(text, parsed[0], bulletText=parsed[2], frags=parsed[1])
+        paragraph._key = key
+        return paragraph
 
     def wrap(self, availWidth, availHeight):
         if getattr(self, "_wrapped_at", None) == availWidth and hasattr(self, "blPara"):
             return self.width, self.height
-        size = super().wrap(availWidth, availHeight)
+        key = getattr(self, "_key", None)
+        broken = self._broken.get((key, availWidth)) if key else None
+        if broken is not None:
+            self.blPara, self.height, self._wrapWidths = broken
+            self.width = availWidth
+        else:
+            super().wrap(availWidth, availHeight)
+            if key:
+                self._broken[(key, availWidth)] = (self.blPara, self.height, self._wrapWidths)
         self._wrapped_at = availWidth
-        return size
+        return self.width, self.height
 
 
 @lru_cache(maxsize=1)

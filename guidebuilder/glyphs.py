@@ -18,9 +18,18 @@ def _covered(font_names: tuple[str, ...]) -> frozenset[int]:
     return frozenset(set.intersection(*sets))
 
 
-def _printable_missing(text: str, covered: frozenset[int]) -> list[str]:
-    return sorted({c for c in text if ord(c) not in covered and not c.isspace()
-                   and unicodedata.category(c) not in ("Cc", "Cf")})
+_CHECKED: dict = {}  # (font names, text) -> missing characters, per process
+
+
+def _printable_missing(text: str, covered: frozenset[int], fonts: tuple[str, ...]) -> list[str]:
+    key = (fonts, text)
+    missing = _CHECKED.get(key)
+    if missing is None:
+        if len(_CHECKED) > 50000:
+            _CHECKED.clear()
+        missing = _CHECKED[key] = sorted({c for c in set(text) if ord(c) not in covered and not c.isspace()
+                                          and unicodedata.category(c) not in ("Cc", "Cf")})
+    return missing
 
 
 def _describe(chars: list[str]) -> str:
@@ -40,20 +49,21 @@ def _strings(data, keypath=()):
 
 def check_glyphs(family, sources, markup: str, layout_file) -> None:
     """Raise InputError naming each text (file, line, key) with characters the font lacks."""
-    covered = _covered((family.regular, family.bold))
+    fonts = (family.regular, family.bold)
+    covered = _covered(fonts)
     font = family.regular.rsplit("-", 1)[0]
     problems = []
     for source in sources:
         if source is None:
             continue
         for keypath, text in _strings(source.data):
-            missing = _printable_missing(text, covered)
+            missing = _printable_missing(text, covered, fonts)
             if missing:
                 problems.append(Problem(source.name, source.line_of(keypath), dotted(keypath),
                                         f"the font {font} has no glyph for {_describe(missing)}; "
                                         f"use a font that covers it, or other characters"))
     if not problems:  # text the layout itself adds (bullets, separators) must print too
-        missing = _printable_missing(re.sub(r"<[^>]*>", " ", markup), covered)
+        missing = _printable_missing(re.sub(r"<[^>]*>", " ", markup), covered, fonts)
         if missing:
             problems.append(Problem(display_path(layout_file), None, "",
                                     f"the font {font} has no glyph for {_describe(missing)}"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -109,9 +110,10 @@ def parse_markup(markup: str, layout_name: str):
         raise InputError([Problem(layout_name, None, "", f"markup line {exc.line}: {exc}")]) from None
 
 
-def _parents_of(tag: str) -> list[str]:
+@lru_cache(maxsize=None)
+def _parents_of(tag: str) -> tuple[str, ...]:
     """The elements that hold `tag` as a part (a <cell> lives in a <row>); empty for blocks."""
-    return sorted(t for t, cls in REGISTRY.items() if isinstance(cls.children, tuple) and tag in cls.children)
+    return tuple(sorted(t for t, cls in REGISTRY.items() if isinstance(cls.children, tuple) and tag in cls.children))
 
 
 def _component(element, parent: str | None = None):
