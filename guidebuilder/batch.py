@@ -218,9 +218,11 @@ def run_jobs(jobs: list[Job], workers: int, on_done) -> None:
 
 
 def _quiet_worker() -> None:
+    import gc
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and saves the manifest
+    gc.enable()  # a worker builds many documents: keep its memory flat
 
 
 def default_workers() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -43,6 +44,10 @@ def main(ctx: click.Context, debug: bool) -> None:
       guidebuilder check                       validate every guide, school and layout
     """
     ctx.obj = Context(debug)
+    # A short run frees everything at exit: collecting cycles along the way, and again at
+    # shutdown, only costs time (measured: about a tenth of a one-off build).
+    gc.disable()
+    ctx.call_on_close(gc.freeze)
 
 
 @main.command()
@@ -206,6 +211,8 @@ def batch(obj: Context, school_names, roster, guides, layouts, page_size, jobs, 
     """
     from guidebuilder.batch import BatchOptions, run_batch
     from guidebuilder.batch_report import Reporter
+
+    gc.enable()  # a batch is long: keep memory flat
 
     options = BatchOptions(list(school_names), roster, list(guides), list(layouts), out_dir,
                            page_size.lower() if page_size else None, jobs or 0, force, shard, combine)

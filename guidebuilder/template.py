@@ -60,6 +60,22 @@ def url_text(url) -> str:
     return re.sub(r"^https?://", "", str(url or "")).rstrip("/")
 
 
+def _bytecode_cache():
+    """Compiled templates kept between runs (keyed by source), so a one-off build skips the
+    compile; None where no cache folder can be written."""
+    import os
+
+    from jinja2 import FileSystemBytecodeCache
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "guidebuilder" / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(folder))
+
+
 @lru_cache(maxsize=8)
 def environment(search_path: tuple[Path, ...]):
     from jinja2 import FileSystemLoader, StrictUndefined
@@ -68,7 +84,7 @@ def environment(search_path: tuple[Path, ...]):
     env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader([str(p) for p in search_path]),
         autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True, auto_reload=True,
+        keep_trailing_newline=True, auto_reload=True, bytecode_cache=_bytecode_cache(),
     )
     env.filters.update(md=inline_markdown, long_date=long_date, url_text=url_text)
     return env
