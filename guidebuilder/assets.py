@@ -91,7 +91,7 @@ def _load_raster(path: Path) -> LoadedImage:
     from PIL import Image
 
     try:
-        with Image.open(path) as probe:
+        with Image.open(path, formats=["PNG", "JPEG"]) as probe:
             width, height = probe.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise BuildError(f"{path}: image is {width}x{height} pixels, over the "

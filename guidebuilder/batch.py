@@ -111,12 +111,18 @@ def school_digest(source: SchoolSource) -> str:
 
 
 def plan(sources, guide_files, layouts, out_dir: Path, page_size, manifest: Manifest, force: bool):
-    """The jobs to run and the outputs already up to date."""
+    """The jobs to run, the outputs already up to date, and the schools refused outright."""
     shared = combine([__version__, _reportlab_version(), tree_digest(locations.layout_dirs()), page_size or ""])
     guides = {g: file_digest(g) for g in guide_files}
     guide_ids = {g: _guide_id(g) for g in guide_files}
-    jobs, fresh = [], []
+    jobs, fresh, rejected, claimed = [], [], [], {}
     for source in sources:
+        if source.slug in claimed:  # its outputs belong to the first school with this slug
+            rejected.append((source, "\n".join(str(p) for p in source.problems) or
+                             f'slug "{source.slug}" is already used by {claimed[source.slug]}; give this school '
+                             f"its own slug"))
+            continue
+        claimed[source.slug] = source.label
         digest = school_digest(source)
         outputs = []
         for guide_file in guide_files:
@@ -129,7 +135,7 @@ def plan(sources, guide_files, layouts, out_dir: Path, page_size, manifest: Mani
                     outputs.append(Output(relative, guide_file, layout, inputs))
         if outputs:
             jobs.append(Job(source, outputs, out_dir, page_size))
-    return jobs, fresh
+    return jobs, fresh, rejected
 
 
 def _guide_id(guide_file: Path) -> str:
@@ -194,35 +200,71 @@ def run_jobs(jobs: list[Job], workers: int, on_done) -> None:
         return
     pending = list(jobs)
     while pending:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker) as pool:
-            running = {}
-            queue = list(pending)
-            pending = []
-            try:
-                while queue or running:
-                    while queue and len(running) < workers * 4:
-                        job = queue.pop(0)
-                        running[pool.submit(build_job, job)] = job
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        job = running.pop(future)
-                        on_done(job, future.result())
-            except BrokenProcessPool:
-                for future, job in running.items():
-                    if future.done() and not future.exception():
-                        on_done(job, future.result())
-                    else:
-                        on_done(job, [Result(o.relative, False, "the worker building it stopped unexpectedly")
-                                      for o in job.outputs])
-                pending = queue
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker, initargs=(os.getpid(),))
+        running = {}
+        queue, pending = pending, []
+        try:
+            while queue or running:
+                while queue and len(running) < workers * 2:
+                    job = queue.pop(0)
+                    running[pool.submit(build_job, job)] = job
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    on_done(running.pop(future), future.result())
+        except BrokenProcessPool:
+            for future, job in running.items():
+                if future.done() and not future.exception():
+                    on_done(job, future.result())
+                else:
+                    on_done(job, [Result(o.relative, False, "the worker building it stopped unexpectedly")
+                                  for o in job.outputs])
+            pending = queue
+        except KeyboardInterrupt:
+            # Workers ignore Ctrl-C and finish the school in hand: record those, drop the rest.
+            pool.shutdown(wait=True, cancel_futures=True)
+            for future, job in running.items():
+                if future.done() and not future.cancelled() and not future.exception():
+                    on_done(job, future.result())
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _quiet_worker() -> None:
+def _quiet_worker(parent: int) -> None:
     import gc
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and saves the manifest
     gc.enable()  # a worker builds many documents: keep its memory flat
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker whose batch was killed stops too, instead of writing on as an orphan."""
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def remove_stale_temporaries(out_dir: Path, older_than: float = 3600.0) -> None:
+    """Temporary files of a run killed mid-write; old ones only, so a concurrent run is safe."""
+    now = time.time()
+    for temp in Path(out_dir).glob("*/.*.pdf.*.tmp"):
+        try:
+            if now - temp.stat().st_mtime > older_than:
+                temp.unlink()
+        except OSError:
+            pass
 
 
 def default_workers() -> int:
@@ -309,8 +351,10 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
         load_guide(guide_file)  # a bad guide is bad input for the whole run
     sources = [s for s in gather_schools(options.schools, options.roster) if in_shard(s.slug, shard)]
     manifest = Manifest(options.out_dir)
-    jobs, fresh = plan(sources, guide_files, layouts, options.out_dir, options.page_size, manifest, options.force)
-    summary = Summary(fresh=len(fresh))
+    jobs, fresh, rejected = plan(sources, guide_files, layouts, options.out_dir, options.page_size, manifest,
+                                 options.force)
+    summary = Summary(fresh=len(fresh), failures=[(source.label, message) for source, message in rejected])
+    remove_stale_temporaries(options.out_dir)
     reporter.start(sum(len(j.outputs) for j in jobs), len(fresh))
     last_save = [time.perf_counter()]
 
@@ -327,7 +371,7 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
         if failed:
             summary.failures.append((job.school.label, failed[0].message))
         reporter.done(job, results)
-        if time.perf_counter() - last_save[0] > 1.0:  # a killed run loses at most a second of records
+        if time.perf_counter() - last_save[0] > 5.0:  # the journal has every record in between
             manifest.save()
             last_save[0] = time.perf_counter()
 
@@ -336,8 +380,10 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
     finally:
         if jobs or not manifest.path.exists():
             manifest.save()
+        manifest.close()
     if options.combine:
-        order = [f"{s.slug}/{_guide_id(g)}-{layout}.pdf" for s in sources for g in guide_files for layout in layouts]
+        order = dict.fromkeys(f"{s.slug}/{_guide_id(g)}-{layout}.pdf"
+                              for s in sources for g in guide_files for layout in layouts)
         present = [options.out_dir / rel for rel in order if (options.out_dir / rel).is_file()
                    and rel in manifest.entries]
         if present:

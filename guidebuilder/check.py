@@ -33,14 +33,24 @@ def default_targets() -> list[Path]:
 
 
 def check_one(path: Path) -> CheckResult:
-    from guidebuilder.load import load_guide, load_school
+    import warnings
 
     kind = kind_of(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _check(path, kind)
+    result.notes = tuple(f"warning: {m}" for m in dict.fromkeys(str(w.message) for w in caught)) + result.notes
+    return result
+
+
+def _check(path: Path, kind: str) -> CheckResult:
+    from guidebuilder.load import load_guide, load_school_source
+
     notes: list[str] = []
     try:
         if kind == "school":
             school_file = path / "school.yaml" if path.is_dir() else path
-            notes = school_notes(load_school(school_file), school_file)
+            notes = school_notes(*load_school_source(school_file), school_file)
         elif kind == "guide":
             load_guide(path)
         else:
@@ -50,13 +60,16 @@ def check_one(path: Path) -> CheckResult:
     return CheckResult(path, kind, notes=tuple(notes))
 
 
-def school_notes(school, school_file: Path) -> list[str]:
-    """What the theme changes for this school's brand to stay readable."""
+def school_notes(school, source, school_file: Path) -> list[str]:
+    """What the theme changes for this school's brand to stay readable (and a check that its
+    font has every character of its texts)."""
+    from guidebuilder.glyphs import check_glyphs
     from guidebuilder.stylesheet import stylesheet_at
     from guidebuilder.theme import make_theme
 
     theme = make_theme(stylesheet_at(locations.stylesheet_path()), school, school_file)
-    return theme.contrast_notes()
+    check_glyphs(theme.fonts, [source], "", school_file)
+    return [f"contrast: {note}" for note in theme.contrast_notes()]
 
 
 def check_layout(layout_file: Path) -> None:

@@ -80,8 +80,8 @@ def build(obj: Context, guide, school, layouts, out_dir, page_size) -> None:
             inputs = load_inputs(guide, school)
             written = build_documents(inputs, layouts or LAYOUTS, Path(out_dir),
                                       page_size.lower() if page_size else None)
-        for warning in caught:
-            click.secho(f"warning: {warning.message}", fg="yellow", err=True)
+        for message in dict.fromkeys(str(w.message) for w in caught):
+            click.secho(f"warning: {message}", fg="yellow", err=True)
     except Exception as exc:  # noqa: BLE001 - Context.fail re-raises what is not ours
         obj.fail(exc)
     for path in written:
@@ -112,11 +112,13 @@ def check(obj: Context, paths) -> None:
         if result.error is None:
             click.echo(f"ok     {display_path(path)} ({result.kind})")
             for note in result.notes:
-                click.echo(f"       contrast: {note}")
+                click.echo(f"       {note}")
             continue
         failed = True
         if obj.debug:
             raise result.error
+        for note in result.notes:
+            click.secho(note, fg="yellow", err=True)
         for line in str(result.error).splitlines():
             click.secho(f"error: {line}", fg="red", err=True)
     sys.exit(2 if failed else 0)

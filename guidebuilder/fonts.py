@@ -38,17 +38,21 @@ def default_font_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "files"
 
 
-@lru_cache(maxsize=64)
-def _register(path: Path, mtime: float) -> str:
+@lru_cache(maxsize=128)
+def _register(path: Path, mtime: float, family_tag: str = "") -> str:
+    import struct
+
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont, TTFError
 
-    # A stable name from the file's bytes keeps rebuilds byte-identical across folders.
+    # A stable name from the file's bytes keeps rebuilds byte-identical across folders; the
+    # family tag keeps two families that share a file (same regular, other bold) apart, since
+    # ReportLab looks up bold and italic faces by the regular face's name.
     digest = hashlib.sha1(path.read_bytes()).hexdigest()[:8]
-    name = f"{path.stem[:40]}-{digest}"
+    name = f"{path.stem[:40]}-{digest}" + (f"-{family_tag}" if family_tag else "")
     try:
         pdfmetrics.registerFont(TTFont(name, str(path)))
-    except (TTFError, OSError, ValueError, KeyError, IndexError, AssertionError) as exc:
+    except (TTFError, OSError, ValueError, KeyError, IndexError, AssertionError, struct.error) as exc:
         text = str(exc).lower()
         if "postscript outlines" in text:
             why = "it has PostScript (CFF) outlines, as many .otf files do"
@@ -61,15 +65,16 @@ def _register(path: Path, mtime: float) -> str:
     return name
 
 
-def register_font(path: Path) -> str:
+def register_font(path: Path, family_tag: str = "") -> str:
     path = Path(path).resolve()
-    return _register(path, path.stat().st_mtime)
+    return _register(path, path.stat().st_mtime, family_tag)
 
 
 @lru_cache(maxsize=32)
 def register_family(files: tuple[Path, Path, Path, Path]) -> FontFamily:
     from reportlab.pdfbase.pdfmetrics import registerFontFamily
 
-    names = [register_font(f) for f in files]
+    tag = hashlib.sha1("\0".join(hashlib.sha1(Path(f).read_bytes()).hexdigest() for f in files).encode()).hexdigest()[:8]
+    names = [register_font(f, tag) for f in files]
     registerFontFamily(names[0], normal=names[0], bold=names[1], italic=names[2], boldItalic=names[3])
     return FontFamily(*names, family=names[0])

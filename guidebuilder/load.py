@@ -160,7 +160,7 @@ def load_school_source(path: Path):
     """The validated school and the YAML it came from."""
     path = Path(path)
     source = load_yaml(path)
-    return school_from_source(source, path.parent.name), source
+    return school_from_source(source, path.resolve().parent.name), source
 
 
 def school_from_source(source: YamlSource, slug: str):

@@ -17,15 +17,48 @@ VERSION = 1
 
 
 class Manifest:
+    """The manifest, plus a journal of the records made since it was last saved: each record is
+    appended as one line the moment its PDF is written, so a killed run loses none of them."""
+
     def __init__(self, out_dir: Path):
         self.path = Path(out_dir) / "manifest.json"
+        self.journal_path = Path(out_dir) / ".manifest.journal"
         self.entries: dict[str, dict] = {}
+        self._journal = None
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if data.get("version") == VERSION and isinstance(data.get("outputs"), dict):
                 self.entries = data["outputs"]
         except (OSError, ValueError, AttributeError):
             pass  # no manifest, or an unreadable one: everything is rebuilt
+        self._replay()
+
+    def _replay(self) -> None:
+        try:
+            lines = self.journal_path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return
+        for line in lines:
+            try:
+                relative, entry = json.loads(line)
+            except (ValueError, TypeError):
+                continue  # a line cut short by a kill
+            if entry is None:
+                self.entries.pop(relative, None)
+            elif isinstance(entry, dict):
+                self.entries[relative] = entry
+
+    def _append(self, relative: str, entry) -> None:
+        if self._journal is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._journal = open(self.journal_path, "a", encoding="utf-8")
+        self._journal.write(json.dumps([relative, entry]) + "\n")
+        self._journal.flush()
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
 
     def up_to_date(self, relative: str, inputs_hash: str) -> bool:
         entry = self.entries.get(relative)
@@ -39,13 +72,21 @@ class Manifest:
 
     def record(self, relative: str, inputs_hash: str, pdf_hash: str, size: int, mtime_ns: int) -> None:
         self.entries[relative] = {"inputs": inputs_hash, "pdf": pdf_hash, "size": size, "mtime_ns": mtime_ns}
+        self._append(relative, self.entries[relative])
 
     def forget(self, relative: str) -> None:
-        self.entries.pop(relative, None)
+        if self.entries.pop(relative, None) is not None:
+            self._append(relative, None)
 
     def save(self) -> None:
+        """Write the manifest (atomically), then start a new journal."""
         data = {"version": VERSION, "outputs": dict(sorted(self.entries.items()))}
         write_atomic(self.path, json.dumps(data, indent=1).encode("utf-8"))
+        self.close()
+        try:
+            self.journal_path.unlink()
+        except OSError:
+            pass
 
 
 def file_digest(path: Path) -> str:

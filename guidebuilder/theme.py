@@ -88,7 +88,7 @@ class Theme:
         """A ParagraphStyle for type style `name`; equal styles are one object across themes,
         so parsed paragraphs can be reused from school to school (see text.paragraph)."""
         size, leading = self.size(name)
-        key = (self.font(name), size, leading, colour or self.text, self.fonts.regular,
+        key = (self.font(name), size, leading, colour or self.text, self.fonts,
                tuple(sorted(overrides.items())))
         style = _STYLES.get(key)
         if style is None:

@@ -94,7 +94,7 @@ class Heading(_Text):
     def build(self, ctx):
         style = "h2" if self["level"] == "2" else "h3"
         before = ctx.theme.space("section") if style == "h2" else ctx.theme.space("block")
-        return [paragraph(ctx, self.inline, style, ctx.ink("heading", style == "h2"), spaceBefore=before,
+        return [paragraph(ctx, self.inline, style, ctx.ink("heading"), spaceBefore=before,
                           spaceAfter=ctx.theme.space("heading_after"), keepWithNext=1)]
 
 
