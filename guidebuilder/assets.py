@@ -49,7 +49,7 @@ class LoadedImage:
         return self._readers[size]
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)  # a batch worker meets each school's logo once: keep memory flat
 def _load(path: Path, mtime: float) -> LoadedImage:
     size = path.stat().st_size
     if size > MAX_IMAGE_BYTES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -106,7 +107,14 @@ def load_guide(path: Path):
 
 
 def load_guide_source(path: Path):
-    """The validated guide and the YAML it came from (for line numbers in later checks)."""
+    """The validated guide and the YAML it came from (for line numbers in later checks).
+    Cached per file version: a batch worker builds the same guide for every school."""
+    path = Path(path)
+    return _guide_source(path.resolve(), path.stat().st_mtime_ns, path)
+
+
+@lru_cache(maxsize=16)
+def _guide_source(resolved: Path, mtime_ns: int, path: Path):
     from guidebuilder.models import Guide
 
     source = load_yaml(path)

@@ -95,7 +95,7 @@ class Theme:
             from reportlab.lib.colors import HexColor
             from reportlab.lib.styles import ParagraphStyle
 
-            if len(_STYLES) > 4096:
+            if len(_STYLES) > 1000:
                 _STYLES.clear()
             style = _STYLES[key] = ParagraphStyle(
                 f"{name}-{len(_STYLES)}", fontName=key[0], fontSize=size, leading=leading,

@@ -6,21 +6,13 @@ from guidebuilder.components.base import Attr, Component, boolean, choice, lengt
 from guidebuilder.components.text import paragraph
 
 
-def box(ctx, content: list, fill: str, padding: float, rule: str | None = None, rule_side: str = "left",
-        rule_width: float = 3.0, width: float | None = None):
-    """One padded table cell holding flowables on a fill: the shape of cards, callouts and panels."""
-    from reportlab.lib.colors import HexColor
-    from reportlab.platypus import Table
+def box(content: list, fill: str, padding: float, width: float, rule: str | None = None, rule_side: str = "left",
+        rule_width: float = 3.0):
+    """Flowables on a fill with equal padding all round: the shape of callouts and panels."""
+    from guidebuilder.flowables import Cell, Row
 
-    style = [("BACKGROUND", (0, 0), (-1, -1), HexColor(fill)),
-             ("VALIGN", (0, 0), (-1, -1), "TOP"),
-             ("FONTNAME", (0, 0), (-1, -1), ctx.theme.fonts.regular)]
-    for side in ("LEFT", "RIGHT", "TOP", "BOTTOM"):
-        style.append((f"{side}PADDING", (0, 0), (-1, -1), padding))
-    if rule:
-        command = {"left": "LINEBEFORE", "top": "LINEABOVE"}[rule_side]
-        style.append((command, (0, 0), (0, -1), rule_width, HexColor(rule)))
-    return Table([[content]], colWidths=[width] if width else None, style=style, hAlign="LEFT")
+    rule_spec = (rule_side, rule_width, rule) if rule else None
+    return Row([Cell(content, width, (padding,) * 4, fill, rule_spec)])
 
 
 @register
@@ -133,8 +125,7 @@ class Callout(Component):
                 content.append(paragraph(ctx, f"<b>{self['title']}</b>", "body",
                                          ctx.ink("heading"), spaceAfter=2))
             content.append(paragraph(ctx, self.inline, "body"))
-        table = box(ctx, content, fill, theme.space("panel_padding") * 0.8, rule, "left", 3.5,
-                    width=ctx.available_width)
+        table = box(content, fill, theme.space("panel_padding") * 0.8, ctx.available_width, rule, "left", 3.5)
         table.spaceAfter, table.spaceBefore = theme.space("block"), theme.space("paragraph") * 0.5
         return [table]
 
@@ -151,7 +142,7 @@ class Panel(Component):
         pad = theme.space("panel_padding")
         with ctx.on_fill(fill), ctx.narrower(2 * pad):
             content = self.build_children(ctx)
-        table = box(ctx, content, fill, pad, width=ctx.available_width)
+        table = box(content, fill, pad, ctx.available_width)
         table.spaceBefore, table.spaceAfter = theme.space("section"), theme.space("block")
         return [table]
 
@@ -196,31 +187,26 @@ class Grid(Component):
     }
 
     def build(self, ctx):
-        from reportlab.platypus import Table as RLTable
+        from guidebuilder.flowables import Cell, Row
 
         gutter = ctx.theme.page("gutter")
         width = ctx.available_width
         unit = (width - 11 * gutter) / 12
         spans = [kid["span"] for kid in self.kids]
+        if sum(spans) > 12:
+            from guidebuilder.components.base import MarkupError
+
+            raise MarkupError(self.line, f"<grid>: the spans of its columns add up to {sum(spans)}, over 12")
         widths = [s * unit + (s - 1) * gutter for s in spans]
         widths = [w + (gutter if i < len(widths) - 1 else 0) for i, w in enumerate(widths)]
         widths[-1] += width - sum(widths)  # spans that do not add up to 12 still fill the row
-        cells, style = [], [("VALIGN", (0, 0), (-1, -1), self["valign"].upper()),
-                            ("FONTNAME", (0, 0), (-1, -1), ctx.theme.fonts.regular)]
+        cells = []
         for i, (kid, w) in enumerate(zip(self.kids, widths)):
-            inner = w - (gutter if i < len(widths) - 1 else 0)
-            with ctx.width(inner):
-                content = kid.build(ctx)
-            for f in content:
-                if kid["align"] == "right":
-                    f.hAlign = "RIGHT"
-            cells.append(content)
-            style += [("LEFTPADDING", (i, 0), (i, 0), 0), ("TOPPADDING", (i, 0), (i, 0), 0),
-                      ("BOTTOMPADDING", (i, 0), (i, 0), 0),
-                      ("RIGHTPADDING", (i, 0), (i, 0), gutter if i < len(widths) - 1 else 0),
-                      ("ALIGN", (i, 0), (i, 0), kid["align"].upper())]
+            pad_right = gutter if i < len(widths) - 1 else 0
+            with ctx.width(w - pad_right):
+                cells.append(Cell(kid.build(ctx), w, (0, pad_right, 0, 0), align=kid["align"]))
         after = self["space-after"] if self["space-after"] is not None else ctx.theme.space("block")
-        return [RLTable([cells], colWidths=widths, style=style, hAlign="LEFT", spaceAfter=after)]
+        return [Row(cells, self["valign"], after)]
 
 
 @register

@@ -10,32 +10,18 @@ from guidebuilder.components.text import paragraph
 
 
 def _row_of_cards(ctx, cells: list[list], fill: str | None, rule: str | None, padding: float, space_after: float):
-    """Equal-width cells in one row with gutters between them (a table with spacer columns)."""
-    from reportlab.lib.colors import HexColor
-    from reportlab.platypus import Table
+    """Equal-width cards in one row with gutters between them."""
+    from guidebuilder.flowables import Cell, Row
 
     gutter = ctx.theme.page("gutter")
     n = len(cells)
     width = (ctx.available_width - gutter * (n - 1)) / n
-    row, widths, style = [], [], [("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                  ("FONTNAME", (0, 0), (-1, -1), ctx.theme.fonts.regular),
-                                  ("LEFTPADDING", (0, 0), (-1, -1), padding),
-                                  ("RIGHTPADDING", (0, 0), (-1, -1), padding),
-                                  ("TOPPADDING", (0, 0), (-1, -1), padding),
-                                  ("BOTTOMPADDING", (0, 0), (-1, -1), padding)]
-    for i, cell in enumerate(cells):
+    row = []
+    for i, content in enumerate(cells):
         if i:
-            row.append("")
-            widths.append(gutter)
-            style.append(("LEFTPADDING", (2 * i - 1, 0), (2 * i - 1, 0), 0))
-            style.append(("RIGHTPADDING", (2 * i - 1, 0), (2 * i - 1, 0), 0))
-        row.append(cell)
-        widths.append(width)
-        if fill:
-            style.append(("BACKGROUND", (2 * i, 0), (2 * i, 0), HexColor(fill)))
-        if rule:
-            style.append(("LINEABOVE", (2 * i, 0), (2 * i, 0), 3, HexColor(rule)))
-    return Table([row], colWidths=widths, style=style, hAlign="LEFT", spaceAfter=space_after)
+            row.append(Cell([], gutter))
+        row.append(Cell(content, width, (padding,) * 4, fill, ("top", 3, rule) if rule else None))
+    return Row(row, "top", space_after)
 
 
 @register
@@ -98,10 +84,10 @@ class Steps(Component):
                       paragraph(ctx, step.inline, "step_text", spaceAfter=0)]
                      for i, step in enumerate(self.kids, 1)]
             return [_row_of_cards(ctx, cells, None, None, 0, theme.space("block"))]
-        return [self._column(ctx, badge, diameter)]
+        return self._column(ctx, badge, diameter)
 
     def _column(self, ctx, badge, diameter):
-        from reportlab.platypus import Table
+        from guidebuilder.flowables import Cell, Row
 
         theme = ctx.theme
         gap = theme.page("gutter") * 0.6
@@ -109,15 +95,12 @@ class Steps(Component):
         rows = []
         for i, step in enumerate(self.kids, 1):
             with ctx.width(text_width):
-                rows.append([badge(i), [
-                    paragraph(ctx, step["title"], "step_title", ctx.ink("heading"), spaceAfter=1),
-                    paragraph(ctx, step.inline, "step_text", spaceAfter=0)]])
-        style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), theme.fonts.regular),
-                 ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (0, -1), gap),
-                 ("RIGHTPADDING", (1, 0), (1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0),
-                 ("BOTTOMPADDING", (0, 0), (-1, -1), theme.space("paragraph"))]
-        return Table(rows, colWidths=[diameter + gap, text_width], style=style, hAlign="LEFT",
-                     spaceAfter=theme.space("block") - theme.space("paragraph"))
+                text = [paragraph(ctx, step["title"], "step_title", ctx.ink("heading"), spaceAfter=1),
+                        paragraph(ctx, step.inline, "step_text", spaceAfter=0)]
+            rows.append(Row([Cell([badge(i)], diameter + gap), Cell(text, text_width)], "top",
+                            theme.space("paragraph")))
+        rows[-1].spaceAfter = theme.space("block")
+        return rows
 
 
 def _gap(height):
@@ -147,7 +130,9 @@ class Checklist(Component):
     attributes = {"columns": Attr(choice("1", "2"), "1", doc="set the groups in one or two columns")}
 
     def build(self, ctx):
-        from reportlab.platypus import KeepTogether, Table
+        from reportlab.platypus import KeepTogether
+
+        from guidebuilder.flowables import Cell, Row
 
         count = int(self["columns"])
         gutter = ctx.theme.page("gutter") * 2
@@ -161,17 +146,11 @@ class Checklist(Component):
         heights = [stacked_height(g, width, 1e6) for g in groups]
         split = min(range(1, len(groups) + 1), key=lambda k: abs(sum(heights[:k]) - sum(heights[k:])))
         left = [f for g in groups[:split] for f in g]
-        right = [f for g in groups[split:] for f in g] or [""]
-        style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), ctx.theme.fonts.regular),
-                 ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                 ("RIGHTPADDING", (0, 0), (0, 0), gutter),
-                 ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]
-        return [Table([[left, right]], colWidths=[width + gutter, width], style=style, hAlign="LEFT")]
+        right = [f for g in groups[split:] for f in g]
+        return [Row([Cell(left, width + gutter, (0, gutter, 0, 0)), Cell(right, width)])]
 
     def _group(self, ctx, group) -> list:
-        from reportlab.platypus import Table
-
-        from guidebuilder.flowables import TickBox
+        from guidebuilder.flowables import Cell, Row, TickBox
 
         theme = ctx.theme
         size, leading = theme.size("check")
@@ -180,19 +159,15 @@ class Checklist(Component):
         text_width = ctx.available_width - side - gap
         heading = paragraph(ctx, group["heading"], "h3", ctx.ink("heading"),
                             spaceBefore=theme.space("block"), spaceAfter=theme.space("heading_after"), keepWithNext=1)
-        rows = []
+        rows = [heading]
         for check in group.kids:
             with ctx.width(text_width):
-                cell = [paragraph(ctx, check.inline, "check", spaceAfter=0)]
+                text = [paragraph(ctx, check.inline, "check", spaceAfter=0)]
                 if check["detail"]:
-                    cell.append(paragraph(ctx, check["detail"], "check_detail", ctx.ink("muted"),
-                                          spaceAfter=0))
-            rows.append([TickBox(side, ctx.ink("tick"), max(0.9, theme.space("rule")), (leading - side) / 2), cell])
-        style = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), theme.fonts.regular),
-                 ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                 ("LEFTPADDING", (1, 0), (1, -1), gap),
-                 ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), theme.space("check_gap"))]
-        return [heading, Table(rows, colWidths=[side, text_width + gap], style=style, hAlign="LEFT")]
+                    text.append(paragraph(ctx, check["detail"], "check_detail", ctx.ink("muted"), spaceAfter=0))
+            box = TickBox(side, ctx.ink("tick"), max(0.9, theme.space("rule")), (leading - side) / 2)
+            rows.append(Row([Cell([box], side + gap), Cell(text, text_width)], "top", theme.space("check_gap")))
+        return rows
 
 
 @register
