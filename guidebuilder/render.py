@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
+from guidebuilder.markup import escape, quoteattr
 
 from guidebuilder.components import REGISTRY, MarkupError
 from guidebuilder.errors import InputError, Problem, did_you_mean

@@ -78,7 +78,7 @@ class Table(Component):
 
 def _plain(inline: str) -> str:
     import re
-    from xml.sax.saxutils import unescape
+    from guidebuilder.markup import unescape
 
     return unescape(re.sub(r"<[^>]+>", "", inline))
 

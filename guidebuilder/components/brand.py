@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
+from guidebuilder.markup import escape
 
 from guidebuilder.components.base import Attr, Component, MarkupError, boolean, length, register
 from guidebuilder.components.text import paragraph
