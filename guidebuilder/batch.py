@@ -50,6 +50,7 @@ class Job:
     outputs: list[Output]
     out_dir: Path
     page_size: str | None
+    options: object = None              # guidebuilder.geometry.PrintOptions
 
 
 @dataclass
@@ -110,9 +111,10 @@ def school_digest(source: SchoolSource) -> str:
     return combine([text, *assets])
 
 
-def plan(sources, guide_files, layouts, out_dir: Path, page_size, manifest: Manifest, force: bool):
+def plan(sources, guide_files, layouts, out_dir: Path, page_size, manifest: Manifest, force: bool, options=None):
     """The jobs to run, the outputs already up to date, and the schools refused outright."""
-    shared = combine([__version__, _reportlab_version(), tree_digest(locations.layout_dirs()), page_size or ""])
+    shared = combine([__version__, _reportlab_version(), tree_digest(locations.layout_dirs()), page_size or "",
+                      options.key() if options else ""])
     guides = {g: file_digest(g) for g in guide_files}
     guide_ids = {g: _guide_id(g) for g in guide_files}
     jobs, fresh, rejected, claimed = [], [], [], {}
@@ -134,7 +136,7 @@ def plan(sources, guide_files, layouts, out_dir: Path, page_size, manifest: Mani
                 else:
                     outputs.append(Output(relative, guide_file, layout, inputs))
         if outputs:
-            jobs.append(Job(source, outputs, out_dir, page_size))
+            jobs.append(Job(source, outputs, out_dir, page_size, options))
     return jobs, fresh, rejected
 
 
@@ -179,7 +181,7 @@ def build_job(job: Job) -> list[Result]:
         try:
             guide, guide_source = load_guide_source(output.guide_file)
             inputs = Inputs(guide, output.guide_file, school, source.path, guide_source, yaml_source)
-            pdf = build_pdf(inputs, output.layout, job.page_size)
+            pdf = build_pdf(inputs, output.layout, job.page_size, job.options)
             target = Path(job.out_dir) / output.relative
             write_atomic(target, pdf)
             size, mtime_ns = stat_of(target)
@@ -320,6 +322,7 @@ class BatchOptions:
     force: bool = False
     shard: str | None = None
     combine: Path | None = None
+    print_options: object = None        # guidebuilder.geometry.PrintOptions
 
 
 @dataclass
@@ -352,7 +355,7 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
     sources = [s for s in gather_schools(options.schools, options.roster) if in_shard(s.slug, shard)]
     manifest = Manifest(options.out_dir)
     jobs, fresh, rejected = plan(sources, guide_files, layouts, options.out_dir, options.page_size, manifest,
-                                 options.force)
+                                 options.force, options.print_options)
     summary = Summary(fresh=len(fresh), failures=[(source.label, message) for source, message in rejected])
     remove_stale_temporaries(options.out_dir)
     reporter.start(sum(len(j.outputs) for j in jobs), len(fresh))

@@ -13,6 +13,44 @@ from guidebuilder import __version__
 PAGE_SIZES = click.Choice(["letter", "a4"], case_sensitive=False)
 
 
+class Length(click.ParamType):
+    """A length with a unit: 0.125in, 3mm, 9pt."""
+
+    name = "LENGTH"
+
+    def convert(self, value, param, ctx):
+        from guidebuilder.stylesheet import parse_length
+
+        try:
+            points = parse_length(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if not 0 <= points <= 36:
+            self.fail(f"{value} is outside 0 to 0.5in", param, ctx)
+        return points
+
+
+def print_options(function):
+    """--bleed, --crop-marks, --print and --no-fields, shared by build and batch."""
+    options = [
+        click.option("--bleed", type=Length(), default="0pt", help="Extend colour bands past the trim, e.g. 0.125in or 3mm."),
+        click.option("--crop-marks", is_flag=True, help="Draw crop marks outside the trim (and bleed)."),
+        click.option("--print", "print_mode", is_flag=True, help="Print-shop output: --bleed 0.125in --crop-marks."),
+        click.option("--no-fields", is_flag=True, help="Flat checklists without fillable form fields."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def make_print_options(bleed: float, crop_marks: bool, print_mode: bool, no_fields: bool):
+    from guidebuilder.geometry import PrintOptions
+
+    if print_mode:
+        bleed, crop_marks = bleed or 9.0, True
+    return PrintOptions(bleed=bleed, crop_marks=crop_marks, fields=not no_fields)
+
+
 class Context:
     """What every command shares: whether to show tracebacks."""
 
@@ -59,8 +97,9 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False),
               help="Folder to write into; files go to OUT/<school>/<guide>-<layout>.pdf.")
 @click.option("--page-size", type=PAGE_SIZES, help="Override the school's page size.")
+@print_options
 @click.pass_obj
-def build(obj: Context, guide, school, layouts, out_dir, page_size) -> None:
+def build(obj: Context, guide, school, layouts, out_dir, page_size, bleed, crop_marks, print_mode, no_fields) -> None:
     """Build PDFs for one guide and one school.
 
     \b
@@ -69,6 +108,7 @@ def build(obj: Context, guide, school, layouts, out_dir, page_size) -> None:
       guidebuilder build --school lakeside --page-size a4
       guidebuilder build --guide content/medical-coder.yaml --school path/to/school.yaml
       guidebuilder build --layout checklist --out print/
+      guidebuilder build --school lakeside --print      bleed and crop marks for a print shop
     """
     import warnings
 
@@ -79,7 +119,8 @@ def build(obj: Context, guide, school, layouts, out_dir, page_size) -> None:
             warnings.simplefilter("always")
             inputs = load_inputs(guide, school)
             written = build_documents(inputs, layouts or LAYOUTS, Path(out_dir),
-                                      page_size.lower() if page_size else None)
+                                      page_size.lower() if page_size else None,
+                                      make_print_options(bleed, crop_marks, print_mode, no_fields))
         for message in dict.fromkeys(str(w.message) for w in caught):
             click.secho(f"warning: {message}", fg="yellow", err=True)
     except Exception as exc:  # noqa: BLE001 - Context.fail re-raises what is not ours
@@ -196,9 +237,10 @@ def schools(obj: Context) -> None:
               help="Also write one PDF holding every document, in school order, for a print shop.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary and failures.")
 @click.option("--verbose", "-v", is_flag=True, help="Print every file written.")
+@print_options
 @click.pass_obj
 def batch(obj: Context, school_names, roster, guides, layouts, page_size, jobs, force, out_dir, shard, combine,
-          quiet, verbose) -> None:
+          quiet, verbose, bleed, crop_marks, print_mode, no_fields) -> None:
     """Build the documents of many schools in parallel, skipping what is up to date.
 
     With no SCHOOL and no --roster, builds every school in content/schools/. Several
@@ -217,7 +259,8 @@ def batch(obj: Context, school_names, roster, guides, layouts, page_size, jobs, 
     gc.enable()  # a batch is long: keep memory flat
 
     options = BatchOptions(list(school_names), roster, list(guides), list(layouts), out_dir,
-                           page_size.lower() if page_size else None, jobs or 0, force, shard, combine)
+                           page_size.lower() if page_size else None, jobs or 0, force, shard, combine,
+                           make_print_options(bleed, crop_marks, print_mode, no_fields))
     reporter = Reporter(quiet=quiet, verbose=verbose, out_dir=out_dir)
     try:
         summary = run_batch(options, reporter)

@@ -77,11 +77,11 @@ class Band(Flowable):
     """A full-width colour band holding flowables; its fill runs to the page edges
     (and up to the top edge when it starts the page), so it prints as a bleed band."""
 
-    def __init__(self, content, fill: str, padding: tuple[float, float], page_width: float, top_margin: float):
+    def __init__(self, content, fill: str, padding: tuple[float, float], geometry, top_margin: float):
         super().__init__()
         self.content, self.fill = content, fill
         self.pad_top, self.pad_bottom = padding
-        self.page_width, self.top_margin = page_width, top_margin
+        self.geometry, self.top_margin = geometry, top_margin
 
     def wrap(self, aw, ah):
         self._sizes = [f.wrapOn(self.canv, aw, ah) for f in self.content]
@@ -93,10 +93,11 @@ class Band(Flowable):
     def drawOn(self, canvas, x, y, _sW=0):
         canvas.saveState()
         canvas.setFillColor(HexColor(self.fill))
+        left, _, right, page_top = self.geometry.bleed_box
         top = y + self.height
-        if canvas._pagesize[1] - top <= self.top_margin + 1:  # the band starts the page
-            top = canvas._pagesize[1]
-        canvas.rect(0, y, self.page_width, top - y, stroke=0, fill=1)
+        if page_top - self.geometry.bleed - top <= self.top_margin + 1:  # the band starts the page
+            top = page_top
+        canvas.rect(left, y, right - left, top - y, stroke=0, fill=1)
         canvas.restoreState()
         cursor = y + self.height - self.pad_top
         for flowable, (_, h) in zip(self.content, self._sizes):

@@ -14,6 +14,7 @@ from pathlib import Path
 from guidebuilder import locations
 from guidebuilder.components import MarkupError
 from guidebuilder.errors import BuildError, InputError, Problem
+from guidebuilder.geometry import Geometry, PrintOptions
 from guidebuilder.glyphs import check_glyphs
 from guidebuilder.load import load_guide_source, load_school_source
 
@@ -42,7 +43,7 @@ def output_path(out_dir: Path, inputs: Inputs, layout: str) -> Path:
     return Path(out_dir) / inputs.school.slug / f"{inputs.guide.id}-{layout}.pdf"
 
 
-def build_pdf(inputs: Inputs, layout: str, page_size: str | None = None) -> bytes:
+def build_pdf(inputs: Inputs, layout: str, page_size: str | None = None, options: PrintOptions | None = None) -> bytes:
     """One document's PDF bytes. The same inputs always give the same bytes."""
     from guidebuilder.stylesheet import stylesheet_at
     from guidebuilder.template import render_markup
@@ -59,12 +60,12 @@ def build_pdf(inputs: Inputs, layout: str, page_size: str | None = None) -> byte
     theme = make_theme(sheet, inputs.school, inputs.school_file)
     check_glyphs(theme.fonts, [inputs.guide_source, inputs.school_source], markup, layout_file)
     try:
-        return _fit(root, theme, inputs, size_name, layout)
+        return _fit(root, theme, inputs, size_name, layout, options or PrintOptions())
     except MarkupError as exc:
         raise InputError([Problem(layout_file.name, None, "", f"markup line {exc.line}: {exc}")]) from None
 
 
-def _fit(root, theme, inputs: Inputs, size_name: str, layout: str) -> bytes:
+def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: PrintOptions) -> bytes:
     """Render; a one-page document shrinks its type until it fits, down to its minimum size.
 
     Candidate sizes are measured (wrapped, not drawn), so only the one that fits is rendered.
@@ -74,9 +75,11 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str) -> bytes:
     from guidebuilder.write import PAGE_SIZES, TooLarge, render_pdf
 
     width, height = PAGE_SIZES[size_name]
+    geometry = Geometry(width, height, options.bleed, options.crop_marks)
 
     def context(scale: float) -> RenderContext:
-        return RenderContext(theme.scaled(scale), inputs.school, inputs.school_file, width, height, AssetCache())
+        return RenderContext(theme.scaled(scale), inputs.school, inputs.school_file, width, height, AssetCache(),
+                             geometry, options)
 
     if root["fit"] != "one-page":
         ctx = context(1.0)
@@ -118,11 +121,13 @@ def _overflow(flowables, ctx) -> float:
     return max(0.0, stacked_height(flowables, ctx.frame_width, frame_height, skip_flexible=True) - frame_height)
 
 
-def build(inputs: Inputs, layouts, out_dir: Path, page_size: str | None = None) -> list[Path]:
+def build(inputs: Inputs, layouts, out_dir: Path, page_size: str | None = None,
+          options: PrintOptions | None = None) -> list[Path]:
     """Build each layout, then write them all: a failure leaves no file half written."""
     from guidebuilder.write import write_atomic
 
-    documents = [(output_path(out_dir, inputs, layout), build_pdf(inputs, layout, page_size)) for layout in layouts]
+    documents = [(output_path(out_dir, inputs, layout), build_pdf(inputs, layout, page_size, options))
+                 for layout in layouts]
     for path, pdf in documents:
         write_atomic(path, pdf)
     return [path for path, _ in documents]

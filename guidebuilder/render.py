@@ -29,6 +29,8 @@ class RenderContext:
     page_width: float
     page_height: float
     assets: object                      # guidebuilder.assets.AssetCache
+    geometry: object = None             # guidebuilder.geometry.Geometry: trim, bleed, marks
+    options: object = None              # guidebuilder.geometry.PrintOptions
     info: dict = field(default_factory=dict)
     _widths: list = field(default_factory=list)
     _fills: list = field(default_factory=list)
@@ -78,9 +80,9 @@ class RenderContext:
         minimum = 3.0 if large else 4.5
         if contrast(wanted, self.background) >= minimum:
             return wanted
-        if luminance(self.background) < 0.35:  # a dark fill: white or near-black, whichever reads
+        if luminance(self.background) < 0.7:  # a brand fill: white or near-black, whichever reads
             return theme.text_on(self.background)
-        return readable_on(wanted, self.background, minimum)  # paper or a tint: a darker shade
+        return readable_on(wanted, self.background, minimum)  # paper or a light tint: a darker shade
 
     def asset(self, relative: str) -> Path:
         """A file in the school's folder; paths that leave it are refused."""

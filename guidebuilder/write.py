@@ -16,7 +16,7 @@ from guidebuilder.errors import BuildError
 PAGE_SIZES = {"letter": (612.0, 792.0), "a4": (595.2756, 841.8898)}
 
 
-def _numbered_canvas(furniture):
+def _numbered_canvas(furniture, geometry):
     """A canvas that holds its pages until the end, so each footer can say 'Page N of M'."""
     from reportlab.pdfgen.canvas import Canvas
 
@@ -24,6 +24,9 @@ def _numbered_canvas(furniture):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._saved_pages = []
+            if geometry.offset:  # print mode: tell the print shop where to cut
+                self.setTrimBox(geometry.trim_box)
+                self.setBleedBox(geometry.bleed_box)
 
         def showPage(self):
             self._saved_pages.append(dict(self.__dict__))
@@ -56,13 +59,11 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
     from reportlab.platypus import BaseDocTemplate
 
     theme, info = ctx.theme, ctx.info
-    width, height = ctx.page_width, ctx.page_height
     margin = theme.page("margin")
     footer_room = frame_bottom(theme)
-    band = theme.page("running_header")
     buffer = BytesIO()
     doc = BaseDocTemplate(
-        buffer, pagesize=(width, height), leftMargin=margin, rightMargin=margin, topMargin=margin,
+        buffer, pagesize=ctx.geometry.media, leftMargin=margin, rightMargin=margin, topMargin=margin,
         bottomMargin=footer_room, title=info.get("title") or "", author=info.get("author") or "",
         subject=info.get("subject") or "", keywords=info.get("keywords") or "",
         creator=f"guidebuilder {__version__}", producer=f"guidebuilder {__version__} (ReportLab)",
@@ -71,7 +72,7 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
     )
     story, templates = _frames(list(flowables), ctx, footer_room)
     doc.addPageTemplates(templates)
-    canvasmaker = _numbered_canvas(lambda canvas, n, total: _furniture(canvas, n, total, ctx))
+    canvasmaker = _numbered_canvas(lambda canvas, n, total: _furniture(canvas, n, total, ctx), ctx.geometry)
     try:
         doc.build(story, canvasmaker=canvasmaker)
     except Exception as exc:  # ReportLab reports layout failures as bare exceptions
@@ -97,8 +98,11 @@ def _frames(story: list, ctx, bottom: float):
     later_top = height - theme.page("running_header") - margin * 0.6
     inner = width - 2 * margin
 
+    offset = ctx.geometry.offset
+
     def frame(x, y, w, h, name):
-        return Frame(x, y, w, h, id=name, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+        return Frame(x + offset, y + offset, w, h, id=name, leftPadding=0, rightPadding=0, topPadding=0,
+                     bottomPadding=0)
 
     def columns(top, count, gutter, name):
         col = (inner - gutter * (count - 1)) / count
@@ -132,17 +136,23 @@ def _furniture(canvas, page: int, total: int, ctx) -> None:
     """The slim band on pages after the first and the footer on every page."""
     from reportlab.lib.colors import HexColor
 
-    theme, info = ctx.theme, ctx.info
-    width, height = ctx.page_width, ctx.page_height
+    theme, info, geometry = ctx.theme, ctx.info, ctx.geometry
+    width, height, bleed = ctx.page_width, ctx.page_height, geometry.bleed
     margin = theme.page("margin")
     small, _ = theme.size("small")
     small = max(small, 7.5)
     canvas.saveState()
+    if geometry.crop_marks:
+        canvas.setStrokeColor(HexColor("#000000"))
+        canvas.setLineWidth(0.5)
+        for x0, y0, x1, y1 in geometry.crop_marks_lines():
+            canvas.line(x0, y0, x1, y1)
+    canvas.translate(geometry.offset, geometry.offset)  # from here on, trim coordinates
     if page > 1:
         band_h = theme.page("running_header")
         fill = theme.colour("band")
         canvas.setFillColor(HexColor(fill))
-        canvas.rect(0, height - band_h, width, band_h, stroke=0, fill=1)
+        canvas.rect(-bleed, height - band_h, width + 2 * bleed, band_h + bleed, stroke=0, fill=1)
         size, _ = theme.size("band")
         canvas.setFillColor(HexColor(theme.text_on(fill)))
         canvas.setFont(theme.fonts.bold, size)

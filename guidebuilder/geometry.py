@@ -1,0 +1,67 @@
+"""Page geometry for screen and print: the trimmed page, its bleed, and room for crop marks.
+
+All layout happens in trim coordinates shifted by `offset`: with no bleed and no marks the
+offset is 0 and the page is the trimmed page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INCH = 72.0
+CROP_MARK_LENGTH = 0.25 * INCH   # marks start at the bleed line and run outwards this far
+CROP_MARK_ROOM = 0.375 * INCH    # paper beyond the bleed that holds them
+
+
+@dataclass(frozen=True)
+class PrintOptions:
+    """What the print shop needs: bleed, crop marks; and whether checklists get form fields."""
+
+    bleed: float = 0.0
+    crop_marks: bool = False
+    fields: bool = True
+
+    @property
+    def is_print(self) -> bool:
+        return self.bleed > 0 or self.crop_marks
+
+    def key(self) -> str:
+        return f"bleed={self.bleed:g};marks={int(self.crop_marks)};fields={int(self.fields)}"
+
+
+@dataclass(frozen=True)
+class Geometry:
+    width: float                # the trimmed page
+    height: float
+    bleed: float = 0.0
+    crop_marks: bool = False
+
+    @property
+    def offset(self) -> float:
+        """Where the trim box starts on the sheet."""
+        return self.bleed + (CROP_MARK_ROOM if self.crop_marks else 0.0)
+
+    @property
+    def media(self) -> tuple[float, float]:
+        return self.width + 2 * self.offset, self.height + 2 * self.offset
+
+    @property
+    def trim_box(self) -> tuple[float, float, float, float]:
+        o = self.offset
+        return o, o, o + self.width, o + self.height
+
+    @property
+    def bleed_box(self) -> tuple[float, float, float, float]:
+        x0, y0, x1, y1 = self.trim_box
+        return x0 - self.bleed, y0 - self.bleed, x1 + self.bleed, y1 + self.bleed
+
+    def crop_marks_lines(self) -> list[tuple[float, float, float, float]]:
+        """Eight lines, two per corner, outside the bleed so they never print on the page."""
+        x0, y0, x1, y1 = self.trim_box
+        start, end = self.bleed + 0.0625 * INCH, self.bleed + CROP_MARK_LENGTH + 0.0625 * INCH
+        lines = []
+        for x, dx in ((x0, -1), (x1, 1)):
+            for y, dy in ((y0, -1), (y1, 1)):
+                lines.append((x + dx * start, y, x + dx * end, y))   # horizontal, along the trim edge
+                lines.append((x, y + dy * start, x, y + dy * end))   # vertical
+        return lines
