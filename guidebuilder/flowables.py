@@ -128,11 +128,13 @@ class NumberBadge(Flowable):
 
 
 class TickBox(Flowable):
-    """An empty square tick box."""
+    """A square tick box; with `field` (name, tooltip) also a PDF checkbox that can be ticked
+    on screen. The drawn square is what prints when it is left unticked."""
 
-    def __init__(self, side: float, stroke: str, line_width: float, offset: float = 0):
+    def __init__(self, side: float, stroke: str, line_width: float, offset: float = 0, field=None):
         super().__init__()
         self.side, self.stroke, self.line_width, self.offset = side, stroke, line_width, offset
+        self.field = field
 
     def wrap(self, aw, ah):
         return self.side, self.side + self.offset
@@ -141,6 +143,15 @@ class TickBox(Flowable):
         self.canv.setStrokeColor(HexColor(self.stroke))
         self.canv.setLineWidth(self.line_width)
         self.canv.roundRect(0, 0, self.side, self.side, self.side * 0.12, stroke=1, fill=0)
+        if self.field:
+            from reportlab.lib.colors import Color
+
+            name, tooltip = self.field
+            clear = Color(1, 1, 1, alpha=0)
+            self.canv.acroForm.checkbox(
+                name=name, tooltip=tooltip, x=0, y=0, size=self.side, relative=True, buttonStyle="check",
+                borderWidth=0, borderColor=clear, fillColor=clear, textColor=HexColor(self.stroke),
+                fieldFlags="", annotationFlags="print")
 
 
 class QRCode(Flowable):
@@ -148,9 +159,9 @@ class QRCode(Flowable):
 
     QUIET = 4
 
-    def __init__(self, matrix, size: float, ink: str = "#000000"):
+    def __init__(self, matrix, size: float, ink: str = "#000000", url: str | None = None):
         super().__init__()
-        self.matrix, self.size, self.ink = matrix, size, ink
+        self.matrix, self.size, self.ink, self.url = matrix, size, ink, url
         self.width = self.height = size
 
     def wrap(self, aw, ah):
@@ -174,6 +185,8 @@ class QRCode(Flowable):
         c.rect(0, 0, self.size, self.size, stroke=0, fill=1)
         c.setFillColor(HexColor(self.ink))
         c.drawPath(path, stroke=0, fill=1)
+        if self.url:  # on screen, the code is a link too
+            c.linkURL(self.url, (0, 0, self.size, self.size), relative=1)
 
 
 class Picture(Flowable):

@@ -90,4 +90,4 @@ class QR(Component):
         if self["size"] < 0.8 * 72:
             raise MarkupError(self.line, f'<qr size>: at least 0.8in, so phones can scan it from arm\'s length')
         size = self["size"]
-        return [QRCode(ctx.assets.qr(self["url"]), size, ctx.theme.text)]
+        return [QRCode(ctx.assets.qr(self["url"]), size, ctx.theme.text, self["url"])]

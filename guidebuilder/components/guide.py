@@ -137,10 +137,10 @@ class Checklist(Component):
         count = int(self["columns"])
         gutter = ctx.theme.page("gutter") * 2
         if count == 1:
-            return [KeepTogether(self._group(ctx, group)) for group in self.kids]
+            return [KeepTogether(self._group(ctx, group, n)) for n, group in enumerate(self.kids, 1)]
         width = (ctx.available_width - gutter) / 2
         with ctx.width(width):
-            groups = [self._group(ctx, group) for group in self.kids]
+            groups = [self._group(ctx, group, n) for n, group in enumerate(self.kids, 1)]
         from guidebuilder.flowables import stacked_height
 
         heights = [stacked_height(g, width, 1e6) for g in groups]
@@ -149,7 +149,7 @@ class Checklist(Component):
         right = [f for g in groups[split:] for f in g]
         return [Row([Cell(left, width + gutter, (0, gutter, 0, 0)), Cell(right, width)])]
 
-    def _group(self, ctx, group) -> list:
+    def _group(self, ctx, group, number: int) -> list:
         from guidebuilder.flowables import Cell, Row, TickBox
 
         theme = ctx.theme
@@ -160,14 +160,26 @@ class Checklist(Component):
         heading = paragraph(ctx, group["heading"], "h3", ctx.ink("heading"),
                             spaceBefore=theme.space("block"), spaceAfter=theme.space("heading_after"), keepWithNext=1)
         rows = [heading]
-        for check in group.kids:
+        for item, check in enumerate(group.kids, 1):
             with ctx.width(text_width):
                 text = [paragraph(ctx, check.inline, "check", spaceAfter=0)]
                 if check["detail"]:
                     text.append(paragraph(ctx, check["detail"], "check_detail", ctx.ink("muted"), spaceAfter=0))
-            box = TickBox(side, ctx.ink("tick"), max(0.9, theme.space("rule")), (leading - side) / 2)
+            field = _field(number, item, check) if ctx.options is None or ctx.options.fields else None
+            box = TickBox(side, ctx.ink("tick"), max(0.9, theme.space("rule")), (leading - side) / 2, field)
             rows.append(Row([Cell([box], side + gap), Cell(text, text_width)], "top", theme.space("check_gap")))
         return rows
+
+
+def _field(group: int, item: int, check) -> tuple[str, str]:
+    """A stable, unique field name (group and item number, then the item's words) and a tooltip."""
+    import re
+
+    from guidebuilder.markup import unescape
+    from guidebuilder.scaffold import slugify
+
+    text = unescape(re.sub(r"<[^>]+>", "", check.inline))
+    return f"check-{group:02d}-{item:02d}-{slugify(text)[:40]}", text
 
 
 @register
