@@ -77,11 +77,13 @@ class Band(Flowable):
     """A full-width colour band holding flowables; its fill runs to the page edges
     (and up to the top edge when it starts the page), so it prints as a bleed band."""
 
-    def __init__(self, content, fill: str, padding: tuple[float, float], geometry, top_margin: float):
+    def __init__(self, content, fill: str, padding: tuple[float, float], geometry, top_margin: float,
+                 span: tuple[float, float] | None = None):
         super().__init__()
         self.content, self.fill = content, fill
         self.pad_top, self.pad_bottom = padding
         self.geometry, self.top_margin = geometry, top_margin
+        self.span = span  # a brochure panel's left and right edges (trim coordinates); else the page
 
     def wrap(self, aw, ah):
         self._sizes = [f.wrapOn(self.canv, aw, ah) for f in self.content]
@@ -94,6 +96,11 @@ class Band(Flowable):
         canvas.saveState()
         canvas.setFillColor(HexColor(self.fill))
         left, _, right, page_top = self.geometry.bleed_box
+        if self.span is not None:  # a panel: its own edges, bleeding only where it meets the page edge
+            trim_left, _, trim_right, _ = self.geometry.trim_box
+            x0, x1 = (self.geometry.offset + edge for edge in self.span)
+            left = left if x0 <= trim_left + 0.01 else x0
+            right = right if x1 >= trim_right - 0.01 else x1
         top = y + self.height
         if page_top - self.geometry.bleed - top <= self.top_margin + 1:  # the band starts the page
             top = page_top
@@ -264,6 +271,20 @@ class RuledLines(Flowable):
         for i in range(1, self.lines + 1):
             y = self.height - self._label_h - i * self.spacing
             c.line(0, y, self.width, y)
+
+
+class PanelStart(Flowable):
+    """Marks where a brochure panel's content begins (see write.py)."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+
+    def wrap(self, aw, ah):
+        return 0, 0
+
+    def draw(self):
+        pass
 
 
 class ColumnsEnd(Flowable):

@@ -65,3 +65,28 @@ class Geometry:
                 lines.append((x + dx * start, y, x + dx * end, y))   # horizontal, along the trim edge
                 lines.append((x, y + dy * start, x, y + dy * end))   # vertical
         return lines
+
+
+# A letter fold (C-fold): the panel that folds in is a little narrower, so it tucks in.
+FOLD_TUCK = INCH / 24
+FOLD_ORDER = ("cover", "flap", "back", "inside-left", "inside-middle", "inside-right")
+
+
+def fold_panels(width: float) -> dict[str, tuple[int, float, float]]:
+    """Each panel of a letter-fold brochure: (page, left edge, right edge) in trim coordinates.
+
+    Outside page (1): flap | back | cover. Inside page (2): left | middle | right, where the
+    right panel is the back of the flap and just as narrow."""
+    narrow = width / 3 - FOLD_TUCK
+    wide = (width - narrow) / 2
+    return {
+        "flap": (1, 0.0, narrow), "back": (1, narrow, narrow + wide), "cover": (1, narrow + wide, width),
+        "inside-left": (2, 0.0, wide), "inside-middle": (2, wide, 2 * wide), "inside-right": (2, 2 * wide, width),
+    }
+
+
+def fold_lines(width: float, page: int) -> list[float]:
+    """Where the paper folds on `page` (x in trim coordinates)."""
+    panels = fold_panels(width)
+    edges = sorted({p[2] for p in panels.values() if p[0] == page})
+    return edges[:-1]

@@ -75,6 +75,8 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: Prin
     from guidebuilder.write import PAGE_SIZES, TooLarge, render_pdf
 
     width, height = PAGE_SIZES[size_name]
+    if root["orientation"] == "landscape":
+        width, height = height, width
     geometry = Geometry(width, height, options.bleed, options.crop_marks)
 
     def context(scale: float) -> RenderContext:
@@ -87,6 +89,8 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: Prin
             pdf, pages = render_pdf(root.build(ctx), ctx)
         except TooLarge as exc:
             raise BuildError(f"{inputs.guide_file}: the {layout} cannot be laid out: {exc}; shorten it") from None
+        except BuildError as exc:
+            raise BuildError(f"{inputs.guide_file}: the {layout}: {exc}") from None
         if pages > root["max-pages"]:
             raise BuildError(f"{inputs.guide_file}: the {layout} runs to {pages} pages, over its limit of "
                              f"{root['max-pages']}; shorten the guide")

@@ -32,6 +32,7 @@ class RenderContext:
     geometry: object = None             # guidebuilder.geometry.Geometry: trim, bleed, marks
     options: object = None              # guidebuilder.geometry.PrintOptions
     info: dict = field(default_factory=dict)
+    span: tuple | None = None           # the brochure panel being built: its left and right edges
     _widths: list = field(default_factory=list)
     _fills: list = field(default_factory=list)
 

@@ -108,6 +108,8 @@ def _frames(story: list, ctx, bottom: float):
         col = (inner - gutter * (count - 1)) / count
         return [frame(margin + i * (col + gutter), bottom, col, top - bottom, f"{name}-{i + 1}") for i in range(count)]
 
+    if ctx.info.get("fold") == "letter":
+        return _fold_frames(story, ctx, frame)
     full_first = [frame(margin, bottom, inner, height - margin - bottom, "first")]
     full_later = [frame(margin, bottom, inner, later_top - bottom, "later")]
     start = next((i for i, f in enumerate(story) if isinstance(f, ColumnsStart)), None)
@@ -132,6 +134,42 @@ def _frames(story: list, ctx, bottom: float):
                    PageTemplate("closing", full_later)]
 
 
+def _fold_frames(story: list, ctx, frame):
+    """A letter-fold brochure: the outside page (cover, flap, back) then the inside page."""
+    from reportlab.platypus import FrameBreak, PageTemplate
+
+    from guidebuilder.components.fold import panel_insets
+    from guidebuilder.flowables import PanelStart, stacked_height
+    from guidebuilder.geometry import FOLD_ORDER, fold_panels
+
+    theme = ctx.theme
+    margin, height = theme.page("panel_margin"), ctx.page_height
+    panels: dict[str, list] = {name: [] for name in FOLD_ORDER}
+    current = None
+    for flowable in story:
+        if isinstance(flowable, PanelStart):
+            current = flowable.name
+        elif current is None:
+            raise BuildError("a brochure holds only <fold-panel> elements at its top level")
+        else:
+            panels[current].append(flowable)
+    frames, overflowing = {}, []
+    for name, (page, left, right) in fold_panels(ctx.page_width).items():
+        inset_left, inset_right = panel_insets(ctx, left, right)
+        frames[name] = frame(left + inset_left, margin, right - left - inset_left - inset_right,
+                             height - 2 * margin, name)
+        needed = stacked_height(panels[name], frames[name]._width, frames[name]._height)
+        if needed > frames[name]._height + 0.5:
+            overflowing.append(f'"{name}" by {(needed - frames[name]._height) / 72:.2f} in')
+    if overflowing:
+        raise BuildError(f"panels overflow: {', '.join(overflowing)}; shorten what the layout puts there")
+    flow = []
+    for i, name in enumerate(FOLD_ORDER):
+        flow += panels[name] + ([FrameBreak()] if i < len(FOLD_ORDER) - 1 else [])
+    return flow, [PageTemplate("outside", [frames[n] for n in FOLD_ORDER[:3]], autoNextPageTemplate="inside"),
+                  PageTemplate("inside", [frames[n] for n in FOLD_ORDER[3:]])]
+
+
 def _furniture(canvas, page: int, total: int, ctx) -> None:
     """The slim band on pages after the first and the footer on every page."""
     from reportlab.lib.colors import HexColor
@@ -147,8 +185,10 @@ def _furniture(canvas, page: int, total: int, ctx) -> None:
         canvas.setLineWidth(0.5)
         for x0, y0, x1, y1 in geometry.crop_marks_lines():
             canvas.line(x0, y0, x1, y1)
+    if geometry.crop_marks and info.get("fold") == "letter":
+        _fold_marks(canvas, ctx, page)
     canvas.translate(geometry.offset, geometry.offset)  # from here on, trim coordinates
-    if page > 1:
+    if page > 1 and info.get("running-header"):
         band_h = theme.page("running_header")
         fill = theme.colour("band")
         canvas.setFillColor(HexColor(fill))
@@ -161,6 +201,9 @@ def _furniture(canvas, page: int, total: int, ctx) -> None:
         if info.get("running-header"):
             canvas.setFont(theme.fonts.regular, size)
             canvas.drawRightString(width - margin, baseline, info["running-header"])
+    if not info.get("footer") and not info.get("page-numbers", True):
+        canvas.restoreState()
+        return
     footer_y = theme.page("footer") - small
     canvas.setStrokeColor(HexColor(theme.colour("rule")))
     canvas.setLineWidth(0.5)
@@ -172,6 +215,20 @@ def _furniture(canvas, page: int, total: int, ctx) -> None:
     if info.get("page-numbers", True):
         canvas.drawRightString(width - margin, footer_y, f"Page {page} of {total}")
     canvas.restoreState()
+
+
+def _fold_marks(canvas, ctx, page: int) -> None:
+    """Short dashed lines outside the trim, top and bottom, where the paper folds."""
+    from guidebuilder.geometry import CROP_MARK_LENGTH, fold_lines
+
+    geometry = ctx.geometry
+    x0, y0, _, y1 = geometry.trim_box
+    start = geometry.bleed + 0.0625 * 72
+    canvas.setDash(2, 2)
+    for x in fold_lines(ctx.page_width, page):
+        canvas.line(x0 + x, y1 + start, x0 + x, y1 + start + CROP_MARK_LENGTH)
+        canvas.line(x0 + x, y0 - start, x0 + x, y0 - start - CROP_MARK_LENGTH)
+    canvas.setDash()
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -25,7 +25,7 @@ class Hero(Component):
             content = self.build_children(ctx)
         padding = self["padding"] if self["padding"] is not None else ctx.theme.space("hero_padding")
         # The fill also runs up through the top margin, so less padding is needed above.
-        band = Band(content, fill, (padding * 0.4, padding), ctx.geometry, ctx.theme.page("margin"))
+        band = Band(content, fill, (padding * 0.4, padding), ctx.geometry, ctx.theme.page("margin"), ctx.span)
         band.spaceAfter = ctx.theme.space("block") * 1.5
         return [band]
 

@@ -36,8 +36,8 @@ class Fact(Component):
 @register
 class Facts(Component):
     tag, role, children = "facts", "Div", ("fact",)
-    doc = "Key-fact cards in one row (2 to 4 <fact> elements)."
-    attributes = {}
+    doc = "Key-fact cards (2 to 4 <fact> elements) in one row, or stacked in a narrow column."
+    attributes = {"layout": Attr(choice("row", "column"), "row", doc="row: side by side; column: stacked")}
 
     def build(self, ctx):
         theme = ctx.theme
@@ -51,6 +51,12 @@ class Facts(Component):
                 if fact["source"]:
                     cell.append(paragraph(ctx, fact["source"], "small", ctx.ink("muted"), spaceAfter=0))
                 cells.append(cell)
+        if self["layout"] == "column":
+            from guidebuilder.flowables import Cell, Row
+
+            rule = ("left", 3, theme.colour("fact_rule"))
+            return [Row([Cell(cell, ctx.available_width, (pad, pad, pad * 0.8, pad * 0.8), fill, rule)], "top",
+                        theme.space("paragraph")) for cell in cells]
         return [_row_of_cards(ctx, cells, fill, theme.colour("fact_rule"), pad, theme.space("block") * 1.5)]
 
 

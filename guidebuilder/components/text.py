@@ -33,6 +33,9 @@ class Document(Component):
         "running-header": Attr(doc="text of the slim brand band on pages after the first"),
         "footer": Attr(doc="footer text on every page"),
         "page-numbers": Attr(boolean, True, doc="print 'Page N of M' in the footer"),
+        "orientation": Attr(choice("portrait", "landscape"), "portrait", doc="page orientation"),
+        "fold": Attr(choice("none", "letter"), "none",
+                     doc="letter: a tri-fold brochure of two pages, six <fold-panel> elements"),
     }
 
     def build(self, ctx):
