@@ -37,18 +37,19 @@ def print_options(function):
         click.option("--crop-marks", is_flag=True, help="Draw crop marks outside the trim (and bleed)."),
         click.option("--print", "print_mode", is_flag=True, help="Print-shop output: --bleed 0.125in --crop-marks."),
         click.option("--no-fields", is_flag=True, help="Flat checklists without fillable form fields."),
+        click.option("--cmyk", is_flag=True, help="Write colours as CMYK, for print shops that ask for it."),
     ]
     for option in reversed(options):
         function = option(function)
     return function
 
 
-def make_print_options(bleed: float, crop_marks: bool, print_mode: bool, no_fields: bool):
+def make_print_options(bleed: float, crop_marks: bool, print_mode: bool, no_fields: bool, cmyk: bool):
     from guidebuilder.geometry import PrintOptions
 
     if print_mode:
         bleed, crop_marks = bleed or 9.0, True
-    return PrintOptions(bleed=bleed, crop_marks=crop_marks, fields=not no_fields)
+    return PrintOptions(bleed=bleed, crop_marks=crop_marks, fields=not no_fields, cmyk=cmyk)
 
 
 class Context:
@@ -99,7 +100,8 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--page-size", type=PAGE_SIZES, help="Override the school's page size.")
 @print_options
 @click.pass_obj
-def build(obj: Context, guide, school, layouts, out_dir, page_size, bleed, crop_marks, print_mode, no_fields) -> None:
+def build(obj: Context, guide, school, layouts, out_dir, page_size, bleed, crop_marks, print_mode, no_fields,
+          cmyk) -> None:
     """Build PDFs for one guide and one school.
 
     \b
@@ -120,7 +122,7 @@ def build(obj: Context, guide, school, layouts, out_dir, page_size, bleed, crop_
             inputs = load_inputs(guide, school)
             written = build_documents(inputs, layouts or LAYOUTS, Path(out_dir),
                                       page_size.lower() if page_size else None,
-                                      make_print_options(bleed, crop_marks, print_mode, no_fields))
+                                      make_print_options(bleed, crop_marks, print_mode, no_fields, cmyk))
         for message in dict.fromkeys(str(w.message) for w in caught):
             click.secho(f"warning: {message}", fg="yellow", err=True)
     except Exception as exc:  # noqa: BLE001 - Context.fail re-raises what is not ours
@@ -240,7 +242,7 @@ def schools(obj: Context) -> None:
 @print_options
 @click.pass_obj
 def batch(obj: Context, school_names, roster, guides, layouts, page_size, jobs, force, out_dir, shard, combine,
-          quiet, verbose, bleed, crop_marks, print_mode, no_fields) -> None:
+          quiet, verbose, bleed, crop_marks, print_mode, no_fields, cmyk) -> None:
     """Build the documents of many schools in parallel, skipping what is up to date.
 
     With no SCHOOL and no --roster, builds every school in content/schools/. Several
@@ -260,7 +262,7 @@ def batch(obj: Context, school_names, roster, guides, layouts, page_size, jobs, 
 
     options = BatchOptions(list(school_names), roster, list(guides), list(layouts), out_dir,
                            page_size.lower() if page_size else None, jobs or 0, force, shard, combine,
-                           make_print_options(bleed, crop_marks, print_mode, no_fields))
+                           make_print_options(bleed, crop_marks, print_mode, no_fields, cmyk))
     reporter = Reporter(quiet=quiet, verbose=verbose, out_dir=out_dir)
     try:
         summary = run_batch(options, reporter)

@@ -75,3 +75,19 @@ def readable_on(colour: str, background: str, minimum: float = 4.5) -> str:
         if contrast(candidate, background) >= minimum:
             return candidate
     return towards
+
+
+def as_cmyk(colour):
+    """A ReportLab colour as CMYK (for print shops that ask for it); greys become black ink only."""
+    from reportlab.lib.colors import CMYKColor, toColor
+
+    c = toColor(colour)
+    if isinstance(c, CMYKColor):
+        return c
+    r, g, b = c.red, c.green, c.blue
+    k = 1 - max(r, g, b)
+    if k >= 1:
+        return CMYKColor(0, 0, 0, 1, alpha=c.alpha)
+    if r == g == b:
+        return CMYKColor(0, 0, 0, k, alpha=c.alpha)
+    return CMYKColor((1 - r - k) / (1 - k), (1 - g - k) / (1 - k), (1 - b - k) / (1 - k), k, alpha=c.alpha)

@@ -20,13 +20,14 @@ class PrintOptions:
     bleed: float = 0.0
     crop_marks: bool = False
     fields: bool = True
+    cmyk: bool = False
 
     @property
     def is_print(self) -> bool:
         return self.bleed > 0 or self.crop_marks
 
     def key(self) -> str:
-        return f"bleed={self.bleed:g};marks={int(self.crop_marks)};fields={int(self.fields)}"
+        return f"bleed={self.bleed:g};marks={int(self.crop_marks)};fields={int(self.fields)};cmyk={int(self.cmyk)}"
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,8 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
 
     from reportlab.platypus import BaseDocTemplate
 
+    from guidebuilder.colours import as_cmyk
+
     theme, info = ctx.theme, ctx.info
     margin = theme.page("margin")
     footer_room = frame_bottom(theme)
@@ -69,6 +71,7 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
         creator=f"guidebuilder {__version__}", producer=f"guidebuilder {__version__} (ReportLab)",
         lang=info.get("lang") or "en", invariant=1, initialFontName=theme.fonts.regular,
         initialFontSize=10, initialLeading=12, displayDocTitle=1,
+        enforceColorSpace=as_cmyk if ctx.options is not None and ctx.options.cmyk else None,
     )
     story, templates = _frames(list(flowables), ctx, footer_room)
     doc.addPageTemplates(templates)
