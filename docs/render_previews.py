@@ -17,8 +17,8 @@ DOCS = Path(__file__).resolve().parent
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        for school in ("lakeside", "riverbend", "default"):
-            for path in build(load_inputs(None, school), ("handout", "checklist"), Path(tmp)):
+        for school in ("lakeside", "riverbend", "default", "summit-ridge"):
+            for path in build(load_inputs(None, school), ("handout", "checklist", "brochure"), Path(tmp)):
                 layout = path.stem.rsplit("-", 1)[1]
                 page = pypdfium2.PdfDocument(path)[0]
                 out = DOCS / f"preview-{school}-{layout}.png"
