@@ -56,8 +56,10 @@ def long_date(value) -> str:
 
 
 def url_text(url) -> str:
-    """A URL as people read it: no scheme, no trailing slash."""
-    return re.sub(r"^https?://", "", str(url or "")).rstrip("/")
+    """A URL as people read and type it: no scheme, no trailing slash, and no query string or
+    fragment (tracking parameters stay in the link and the QR code, not in the printed text)."""
+    text = re.sub(r"^https?://", "", str(url or ""))
+    return re.split(r"[?#]", text, maxsplit=1)[0].rstrip("/")
 
 
 def _bytecode_cache():

@@ -1,0 +1,3 @@
+import shutil
+
+shutil.copy("../../../content/schools/summit-ridge/fonts/Lato-Regular.ttf", "Lato-Regular.ttf")
