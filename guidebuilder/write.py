@@ -43,6 +43,9 @@ def _numbered_canvas(furniture, geometry):
     return NumberedCanvas
 
 
+SAFE_MARGIN = 18.0  # text stays 0.25 in inside the trim
+
+
 class TooLarge(BuildError):
     """A block that cannot be split is taller than the page."""
 
@@ -199,7 +202,8 @@ def _furniture(canvas, page: int, total: int, ctx) -> None:
         size, _ = theme.size("band")
         canvas.setFillColor(HexColor(theme.text_on(fill)))
         canvas.setFont(theme.fonts.bold, size)
-        baseline = height - band_h / 2 - size * 0.35
+        # Centred in the band, but never within the 0.25 in a print shop may trim into.
+        baseline = min(height - band_h / 2 - size * 0.35, height - SAFE_MARGIN - size * 0.75)
         canvas.drawString(margin, baseline, ctx.school.name)
         if info.get("running-header"):
             canvas.setFont(theme.fonts.regular, size)
