@@ -7,8 +7,10 @@ from functools import lru_cache
 from reportlab.lib.colors import HexColor
 from reportlab.platypus import Flowable, Paragraph
 
+from guidebuilder.tagging import Tagged, artifact
 
-class FastParagraph(Paragraph):
+
+class FastParagraph(Tagged, Paragraph):
     """A Paragraph that parses each (text, style) once per process and breaks its lines once
     per width. Styles are shared by value across schools (see Theme.style), so in a batch the
     guide's body text is parsed and broken into lines once per worker, not once per school."""
@@ -104,7 +106,8 @@ class Band(Flowable):
         top = y + self.height
         if page_top - self.geometry.bleed - top <= self.top_margin + 1:  # the band starts the page
             top = page_top
-        canvas.rect(left, y, right - left, top - y, stroke=0, fill=1)
+        with artifact(canvas):
+            canvas.rect(left, y, right - left, top - y, stroke=0, fill=1)
         canvas.restoreState()
         cursor = y + self.height - self.pad_top
         for flowable, (_, h) in zip(self.content, self._sizes):
@@ -113,8 +116,10 @@ class Band(Flowable):
             cursor -= flowable.getSpaceAfter()
 
 
-class NumberBadge(Flowable):
+class NumberBadge(Tagged, Flowable):
     """A filled circle with a number: the pathway's step markers."""
+
+    tag_role = "Lbl"
 
     def __init__(self, number: str, diameter: float, fill: str, ink: str, font: str, size: float):
         super().__init__()
@@ -134,9 +139,11 @@ class NumberBadge(Flowable):
         c.drawCentredString(r, r - self.size * 0.35, self.number)
 
 
-class TickBox(Flowable):
+class TickBox(Tagged, Flowable):
     """A square tick box; with `field` (name, tooltip) also a PDF checkbox that can be ticked
     on screen. The drawn square is what prints when it is left unticked."""
+
+    tag_role = "Form"
 
     def __init__(self, side: float, stroke: str, line_width: float, offset: float = 0, field=None):
         super().__init__()
@@ -161,8 +168,10 @@ class TickBox(Flowable):
                 fieldFlags="", annotationFlags="print")
 
 
-class QRCode(Flowable):
+class QRCode(Tagged, Flowable):
     """A QR code drawn as one path (fast; see perf notes), quiet zone included in its size."""
+
+    tag_role = "Figure"
 
     QUIET = 4
 
@@ -196,8 +205,10 @@ class QRCode(Flowable):
             c.linkURL(self.url, (0, 0, self.size, self.size), relative=1)
 
 
-class Picture(Flowable):
+class Picture(Tagged, Flowable):
     """A raster or vector image fitted inside a box, aspect ratio kept, optionally on a card."""
+
+    tag_role = "Figure"
 
     def __init__(self, image, max_width: float, max_height: float, fonts, card: str | None = None,
                  padding: float = 0, align: str = "left"):
@@ -266,11 +277,12 @@ class RuledLines(Flowable):
             return
         c = self.canv
         self.label.drawOn(c, 0, self.height - self._label_h)
-        c.setStrokeColor(HexColor(self.colour))
-        c.setLineWidth(self.line_width)
-        for i in range(1, self.lines + 1):
-            y = self.height - self._label_h - i * self.spacing
-            c.line(0, y, self.width, y)
+        with artifact(c):
+            c.setStrokeColor(HexColor(self.colour))
+            c.setLineWidth(self.line_width)
+            for i in range(1, self.lines + 1):
+                y = self.height - self._label_h - i * self.spacing
+                c.line(0, y, self.width, y)
 
 
 class PanelStart(Flowable):
@@ -348,17 +360,9 @@ class Row(Flowable):
         canvas, x = self.canv, 0.0
         for cell, (sizes, needed) in zip(self.cells, self._heights):
             left, right, top, bottom = cell.padding
-            if cell.fill:
-                canvas.setFillColor(HexColor(cell.fill))
-                canvas.rect(x, 0, cell.width, self.height, stroke=0, fill=1)
-            if cell.rule:
-                side, line_width, colour = cell.rule
-                canvas.setStrokeColor(HexColor(colour))
-                canvas.setLineWidth(line_width)
-                if side == "left":
-                    canvas.line(x + line_width / 2, 0, x + line_width / 2, self.height)
-                else:
-                    canvas.line(x, self.height - line_width / 2, x + cell.width, self.height - line_width / 2)
+            if cell.fill or cell.rule:
+                with artifact(canvas):
+                    self._decorate(canvas, cell, x)
             slack = self.height - needed
             y = self.height - top - {"top": 0, "middle": slack / 2, "bottom": slack}[self.valign]
             inner = cell.width - left - right
@@ -368,3 +372,17 @@ class Row(Flowable):
                 flowable.drawOn(canvas, x + left + offset, y)
                 y -= flowable.getSpaceAfter()
             x += cell.width
+
+    def _decorate(self, canvas, cell, x):
+        """A cell's fill and rule: decoration, an artifact in a tagged PDF."""
+        if cell.fill:
+            canvas.setFillColor(HexColor(cell.fill))
+            canvas.rect(x, 0, cell.width, self.height, stroke=0, fill=1)
+        if cell.rule:
+            side, line_width, colour = cell.rule
+            canvas.setStrokeColor(HexColor(colour))
+            canvas.setLineWidth(line_width)
+            if side == "left":
+                canvas.line(x + line_width / 2, 0, x + line_width / 2, self.height)
+            else:
+                canvas.line(x, self.height - line_width / 2, x + cell.width, self.height - line_width / 2)

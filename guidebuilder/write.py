@@ -17,10 +17,11 @@ PAGE_SIZES = {"letter": (612.0, 792.0), "a4": (595.2756, 841.8898)}
 
 
 def _numbered_canvas(furniture, geometry):
-    """A canvas that holds its pages until the end, so each footer can say 'Page N of M'."""
-    from reportlab.pdfgen.canvas import Canvas
+    """A canvas that holds its pages until the end, so each footer can say 'Page N of M'.
+    It writes a tagged PDF (see tagging.py); the furniture is a pagination artifact."""
+    from guidebuilder.tagging import TaggedCanvas, artifact
 
-    class NumberedCanvas(Canvas):
+    class NumberedCanvas(TaggedCanvas):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._saved_pages = []
@@ -36,7 +37,8 @@ def _numbered_canvas(furniture, geometry):
             total = len(self._saved_pages)
             for state in self._saved_pages:
                 self.__dict__.update(state)
-                furniture(self, self._pageNumber, total)
+                with artifact(self, "Pagination"):
+                    furniture(self, self._pageNumber, total)
                 super().showPage()
             super().save()
 

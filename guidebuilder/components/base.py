@@ -130,10 +130,15 @@ class Component:
         flowables = []
         for i, kid in enumerate(self.kids):
             if getattr(kid, "fills_remaining", False):
-                # Space-filling elements (notes lines) need to know what comes after them.
+                # Space-filling elements (notes lines) need to know what comes after them;
+                # they build it (build_after) once their own content is built, in reading order.
                 after = []
-                for later in self.kids[i + 1:]:
-                    after.extend(later.build(ctx))
-                return flowables + kid.build_filling(ctx, after) + after
+
+                def build_after(later=self.kids[i + 1:]):
+                    for component in later:
+                        after.extend(component.build(ctx))
+                    return after
+
+                return flowables + kid.build_filling(ctx, build_after) + after
             flowables.extend(kid.build(ctx))
         return flowables

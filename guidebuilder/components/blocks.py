@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from guidebuilder.components.base import Attr, Component, boolean, choice, length, numbers, register, rich
 from guidebuilder.components.text import paragraph
+from guidebuilder.tagging import tag
 
 
 def box(content: list, fill: str, padding: float, width: float, rule: str | None = None, rule_side: str = "left",
@@ -72,8 +73,9 @@ class Table(Component):
         if header:
             style += [("BACKGROUND", (0, 0), (-1, 0), HexColor(theme.colour("table_header"))),
                       ("LINEBELOW", (0, 0), (-1, 0), theme.space("rule") * 1.5, HexColor(ctx.ink("heading")))]
-        return [RLTable(rows, colWidths=col_widths, repeatRows=1 if header else 0, style=style, hAlign="LEFT",
-                        spaceAfter=theme.space("block"), spaceBefore=theme.space("paragraph") * 0.5)]
+        return [tag(RLTable(rows, colWidths=col_widths, repeatRows=1 if header else 0, style=style, hAlign="LEFT",
+                            spaceAfter=theme.space("block"), spaceBefore=theme.space("paragraph") * 0.5),
+                    self.role)]
 
 
 def _plain(inline: str) -> str:

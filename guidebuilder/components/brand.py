@@ -6,6 +6,7 @@ from guidebuilder.markup import escape
 
 from guidebuilder.components.base import Attr, Component, MarkupError, boolean, length, register
 from guidebuilder.components.text import paragraph
+from guidebuilder.tagging import tag
 
 
 @register
@@ -52,8 +53,9 @@ class Logo(Component):
             return parts
         image = ctx.assets.image(ctx.asset(school.logo))
         pad = ctx.theme.space("panel_padding") * 0.6 if self["card"] else 0
-        return [Picture(image, self["max-width"], self["max-height"], ctx.theme.fonts,
-                        "#FFFFFF" if self["card"] else None, pad)]
+        return [tag(Picture(image, self["max-width"], self["max-height"], ctx.theme.fonts,
+                            "#FFFFFF" if self["card"] else None, pad), self.role,
+                    alt=school.logo_alt or f"{school.name} logo")]
 
 
 @register
@@ -70,7 +72,8 @@ class Image(Component):
     def build(self, ctx):
         from guidebuilder.flowables import Picture
 
-        return [Picture(ctx.assets.image(ctx.asset(self["src"])), self["width"], self["height"], ctx.theme.fonts)]
+        return [tag(Picture(ctx.assets.image(ctx.asset(self["src"])), self["width"], self["height"], ctx.theme.fonts),
+                    self.role, alt=self["alt"])]
 
 
 @register
@@ -90,4 +93,5 @@ class QR(Component):
         if self["size"] < 0.8 * 72:
             raise MarkupError(self.line, f'<qr size>: at least 0.8in, so phones can scan it from arm\'s length')
         size = self["size"]
-        return [QRCode(ctx.assets.qr(self["url"]), size, ctx.theme.text, self["url"])]
+        return [tag(QRCode(ctx.assets.qr(self["url"]), size, ctx.theme.text, self["url"]), self.role,
+                    alt=f"QR code: {self['url']}")]

@@ -7,6 +7,7 @@ from guidebuilder.markup import escape
 from guidebuilder.components.base import Attr, Component, choice, length, register, rich
 from guidebuilder.components.blocks import box
 from guidebuilder.components.text import paragraph
+from guidebuilder.tagging import tag, tag_list
 
 
 def _row_of_cards(ctx, cells: list[list], fill: str | None, rule: str | None, padding: float, space_after: float):
@@ -89,6 +90,7 @@ class Steps(Component):
                       paragraph(ctx, step["title"], "step_title", ctx.ink("heading"), spaceAfter=2),
                       paragraph(ctx, step.inline, "step_text", spaceAfter=0)]
                      for i, step in enumerate(self.kids, 1)]
+            tag_list([(cell[0], cell[2:]) for cell in cells])
             return [_row_of_cards(ctx, cells, None, None, 0, theme.space("block"))]
         return self._column(ctx, badge, diameter)
 
@@ -98,13 +100,15 @@ class Steps(Component):
         theme = ctx.theme
         gap = theme.page("gutter") * 0.6
         text_width = ctx.available_width - diameter - gap
-        rows = []
+        rows, items = [], []
         for i, step in enumerate(self.kids, 1):
             with ctx.width(text_width):
                 text = [paragraph(ctx, step["title"], "step_title", ctx.ink("heading"), spaceAfter=1),
                         paragraph(ctx, step.inline, "step_text", spaceAfter=0)]
-            rows.append(Row([Cell([badge(i)], diameter + gap), Cell(text, text_width)], "top",
+            items.append((badge(i), text))
+            rows.append(Row([Cell([items[-1][0]], diameter + gap), Cell(text, text_width)], "top",
                             theme.space("paragraph")))
+        tag_list(items)
         rows[-1].spaceAfter = theme.space("block")
         return rows
 
@@ -163,9 +167,9 @@ class Checklist(Component):
         side = size * 1.05
         gap = theme.page("gutter") * 0.7
         text_width = ctx.available_width - side - gap
-        heading = paragraph(ctx, group["heading"], "h3", ctx.ink("heading"),
-                            spaceBefore=theme.space("block"), spaceAfter=theme.space("heading_after"), keepWithNext=1)
-        rows = [heading]
+        heading = tag(paragraph(ctx, group["heading"], "h3", ctx.ink("heading"), spaceBefore=theme.space("block"),
+                                spaceAfter=theme.space("heading_after"), keepWithNext=1), "H2")
+        rows, items = [heading], []
         for item, check in enumerate(group.kids, 1):
             with ctx.width(text_width):
                 text = [paragraph(ctx, check.inline, "check", spaceAfter=0)]
@@ -173,7 +177,9 @@ class Checklist(Component):
                     text.append(paragraph(ctx, check["detail"], "check_detail", ctx.ink("muted"), spaceAfter=0))
             field = _field(number, item, check) if ctx.options is None or ctx.options.fields else None
             box = TickBox(side, ctx.ink("tick"), max(0.9, theme.space("rule")), (leading - side) / 2, field)
+            items.append((box, text))
             rows.append(Row([Cell([box], side + gap), Cell(text, text_width)], "top", theme.space("check_gap")))
+        tag_list(items)
         return rows
 
 
@@ -198,15 +204,16 @@ class Notes(Component):
                   "min-lines": Attr(int, 2, doc="the fewest lines worth printing")}
     fills_remaining = True
 
-    def build_filling(self, ctx, after: list):
+    def build_filling(self, ctx, build_after):
         from guidebuilder.flowables import RuledLines
 
         theme = ctx.theme
-        label = paragraph(ctx, escape(self["label"]), "h3", ctx.ink("heading"), spaceAfter=0)
+        label = tag(paragraph(ctx, escape(self["label"]), "h3", ctx.ink("heading"), spaceAfter=0), "H2")
+        after = build_after()
         lines = RuledLines(label, self["spacing"] * theme.scale, theme.colour("notes_rule"),
                            max(0.5, theme.space("rule")), after, self["min-lines"], theme.space("block"))
         lines.spaceBefore = theme.space("block")
         return [lines]
 
     def build(self, ctx):
-        return self.build_filling(ctx, [])
+        return self.build_filling(ctx, list)

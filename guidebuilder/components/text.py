@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from guidebuilder.components.base import Attr, Component, boolean, choice, length, register
 from guidebuilder.stylesheet import parse_length
+from guidebuilder.tagging import tag
 
 
 def paragraph(ctx, inline: str, type_style: str, colour: str | None = None, **overrides):
@@ -50,8 +51,8 @@ class _Text(Component):
     large = False
 
     def build(self, ctx):
-        return [paragraph(ctx, self.inline, self.type_style, ctx.ink(self.colour_role, self.large),
-                          spaceAfter=self.space_after(ctx))]
+        return [tag(paragraph(ctx, self.inline, self.type_style, ctx.ink(self.colour_role, self.large),
+                              spaceAfter=self.space_after(ctx)), self.role)]
 
     def space_after(self, ctx) -> float:
         return ctx.theme.space("paragraph")
@@ -97,8 +98,8 @@ class Heading(_Text):
     def build(self, ctx):
         style = "h2" if self["level"] == "2" else "h3"
         before = ctx.theme.space("section") if style == "h2" else ctx.theme.space("block")
-        return [paragraph(ctx, self.inline, style, ctx.ink("heading"), spaceBefore=before,
-                          spaceAfter=ctx.theme.space("heading_after"), keepWithNext=1)]
+        return [tag(paragraph(ctx, self.inline, style, ctx.ink("heading"), spaceBefore=before,
+                              spaceAfter=ctx.theme.space("heading_after"), keepWithNext=1), self.role)]
 
 
 @register
@@ -123,8 +124,8 @@ class P(_Text):
                                          f'{did_you_mean(self["style"], ctx.theme.sheet.type)}')
         align = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER}[self["align"]]
         after = self["space-after"] if self["space-after"] is not None else ctx.theme.space("paragraph")
-        return [paragraph(ctx, self.inline, self["style"], ctx.ink(self["tone"]), alignment=align,
-                          spaceAfter=after)]
+        return [tag(paragraph(ctx, self.inline, self["style"], ctx.ink(self["tone"]), alignment=align,
+                              spaceAfter=after), self.role)]
 
 
 @register
@@ -149,12 +150,12 @@ class List(Component):
         items = [ListItem(paragraph(ctx, kid.inline, "body", spaceAfter=theme.space("paragraph") * 0.5))
                  for kid in self.kids]
         numbered = self["style"] == "number"
-        return [ListFlowable(
+        return [tag(ListFlowable(
             items, bulletType="1" if numbered else "bullet", start=None if numbered else "\u2022",
             bulletFontName=theme.fonts.bold if numbered else theme.fonts.regular, bulletFontSize=size,
             bulletColor=HexColor(ctx.ink("heading")), leftIndent=theme.space("list_indent"),
             bulletDedent="auto", spaceAfter=theme.space("block") - theme.space("paragraph") * 0.5,
-            bulletOffsetY=0)]
+            bulletOffsetY=0), self.role)]
 
 
 @register

@@ -1,0 +1,431 @@
+"""Tagged PDF (PDF/UA-1): the structure tree, marked content and artifacts, in one place.
+
+How it fits together:
+
+* Layout components say what their flowables are with `tag(flowable, role, alt=...)` (and
+  `tag_list(...)` for a list drawn as rows). That only records a `Node` on the flowable: nothing
+  here runs while the story is built, except `tag()` of a ReportLab ListFlowable or Table,
+  which wires their bullets / rows to nodes.
+* Flowables that paint content inherit `Tagged`: when drawn on a `TaggedCanvas` their drawing
+  is wrapped in `/Role <</MCID n>> BDC ... EMC` and the id is recorded for the page.
+  Flowables that paint decoration (fills, rules, ruled lines, page furniture) wrap that
+  painting in `artifact(canvas)`, which is a no-op on any other canvas.
+* Nodes are ordered by when they were created (markup order), not by when they were drawn,
+  so the reading order stays logical across columns and brochure panels. A node without an
+  explicit parent hangs from the element being drawn around it (a table cell) or the Document.
+* `TaggedCanvas.save()` writes the tree through ReportLab's own object references: the
+  StructTreeRoot with its ParentTree, /MarkInfo, XMP metadata (dc:title, pdfuaid:part 1),
+  /StructParents and /Tabs /S on the pages, /StructParent on annotations, PDF 1.7.
+
+ReportLab internals this relies on (pinned in pyproject.toml, each covered by a test in
+tests/test_tagging.py): Canvas._code, Canvas._setAnnotations(page) called by showPage,
+Canvas._addAnnotation, Canvas._pageNumber, page objects named "Page<n>" by PDFDocument,
+PDFPage.__NoDefault__ listing the keys it writes, PDFCatalog's StructTreeRoot / MarkInfo /
+Metadata slots, Paragraph.split building its parts with self.__class__, Table's renderCB
+(passed on to the parts of a split table), ListFlowable._content of LIIndenters and
+LIIndenter._bullet / _flowable.
+"""
+
+from __future__ import annotations
+
+import itertools
+from contextlib import contextmanager, nullcontext
+from xml.sax.saxutils import escape as _xml_escape
+
+from reportlab.pdfgen.canvas import Canvas
+
+PDF_VERSION = (1, 7)
+
+_counter = itertools.count()
+
+
+class Node:
+    """One structure element: its role, alt text, parent and the content marked for it."""
+
+    __slots__ = ("role", "alt", "parent", "seq", "items", "attrs", "kids", "ref")
+
+    def __init__(self, role: str, alt: str | None = None, parent: "Node | None" = None, seq=None, attrs=None):
+        self.role, self.alt, self.parent = role, alt, parent
+        self.seq = next(_counter) if seq is None else seq
+        self.items = []      # (page index, mcid) or (page index, annotation reference)
+        self.attrs = attrs
+        self.kids = None
+        self.ref = None
+
+    def __repr__(self):
+        return f"<Node {self.role} #{self.seq}>"
+
+
+# -- what the layout components call --------------------------------------------------------
+
+def tag(flowable, role: str, alt: str | None = None, parent: Node | None = None):
+    """Give `flowable` a structure role (and alt text); returns the flowable."""
+    from reportlab.platypus import ListFlowable, Table
+
+    if isinstance(flowable, ListFlowable):
+        _tag_list_flowable(flowable, parent)
+    elif isinstance(flowable, Table):
+        flowable._renderCB = _TableTags(Node(role, parent=parent), 1 if flowable.repeatRows else 0)
+    else:
+        flowable._tag = Node(role, alt, parent, seq=getattr(flowable, "_seq", None))
+    return flowable
+
+
+def tag_list(items, parent: Node | None = None) -> Node:
+    """L > LI > Lbl + LBody for a list laid out by hand: `items` are (label flowable or None,
+    [body flowables]). A label that is a form field (a tick box) sits in the Lbl as a Form."""
+    lst = Node("L", parent=parent)
+    for label, body in items:
+        li = Node("LI", parent=lst)
+        if label is not None:
+            if getattr(label, "tag_role", None) == "Form":
+                tag(label, "Form", parent=Node("Lbl", parent=li))
+            else:
+                tag(label, "Lbl", parent=li)
+        lbody = Node("LBody", parent=li)
+        for flowable in body:
+            if getattr(flowable, "tag_role", None):
+                node = flowable.__dict__.get("_tag")
+                if node is None:
+                    tag(flowable, flowable.tag_role, parent=lbody)
+                else:
+                    node.parent = lbody
+    return lst
+
+
+@contextmanager
+def _artifact(tagger, canvas, kind):
+    tagger.artifacts += 1
+    canvas._code.append(f"/Artifact <</Type /{kind}>> BDC" if kind else "/Artifact BMC")
+    try:
+        yield
+    finally:
+        canvas._code.append("EMC")
+        tagger.artifacts -= 1
+
+
+def artifact(canvas, kind: str | None = None):
+    """Mark what is painted inside the `with` block as an artifact (decoration, furniture)."""
+    tagger = getattr(canvas, "_tagger", None)
+    if tagger is None or tagger.artifacts or tagger.open is not None:
+        return nullcontext()
+    return _artifact(tagger, canvas, kind)
+
+
+# -- flowables ------------------------------------------------------------------------------
+
+class Tagged:
+    """Mixin for flowables that paint real content: their drawing becomes one marked-content
+    sequence of their node (or of a node of `tag_role` made when first drawn)."""
+
+    tag_role = "P"
+
+    def __init__(self, *args, **kwargs):
+        self._seq = next(_counter)  # creation order is reading order
+        super().__init__(*args, **kwargs)
+
+    def _node(self) -> Node:
+        node = self.__dict__.get("_tag")
+        if node is None:
+            node = self._tag = Node(self.tag_role, seq=self._seq)
+        return node
+
+    def split(self, availWidth, availHeight):
+        parts = super().split(availWidth, availHeight)
+        if len(parts) > 1:  # the parts stay one element; the instance attributes do not survive
+            node = self._node()
+            for part in parts:
+                part._tag, part._seq = node, self._seq
+        return parts
+
+    def drawOn(self, canvas, x, y, _sW=0):
+        tagger = getattr(canvas, "_tagger", None)
+        if tagger is None or tagger.artifacts or tagger.open is not None:
+            return super().drawOn(canvas, x, y, _sW)
+        tagger.begin(canvas, self._node())
+        try:
+            super().drawOn(canvas, x, y, _sW)
+        finally:
+            tagger.end(canvas)
+
+
+class _MarkedBullet:
+    """A list bullet (ReportLab's BulletDrawer) drawn as the content of the item's Lbl."""
+
+    def __init__(self, bullet, node: Node):
+        self.bullet, self.node = bullet, node
+
+    def drawOn(self, indenter, canvas, x, y, _sW=0):
+        tagger = getattr(canvas, "_tagger", None)
+        if tagger is None or tagger.artifacts or tagger.open is not None:
+            return self.bullet.drawOn(indenter, canvas, x, y, _sW)
+        tagger.begin(canvas, self.node)
+        try:
+            self.bullet.drawOn(indenter, canvas, x, y, _sW)
+        finally:
+            tagger.end(canvas)
+
+
+def _tag_list_flowable(flowable, parent):
+    lst = Node("L", parent=parent)
+    for indenter in flowable._content:  # LIIndenters, one per item (a split keeps the bullet on the first part)
+        li = Node("LI", parent=lst)
+        bullet = indenter.__dict__.get("_bullet")
+        if bullet is not None:
+            indenter._bullet = _MarkedBullet(bullet, Node("Lbl", parent=li))
+        tag(indenter.__dict__["_flowable"], "LBody", parent=li)
+
+
+class _TableTags:
+    """Table's render callback: Table > TR > TH (Scope Column) / TD; backgrounds, lines and
+    the header rows a split table repeats are artifacts. Shared by the parts of a split table."""
+
+    def __init__(self, node: Node, header_rows: int):
+        self.node, self.header_rows = node, header_rows
+        self.parts = self.next_row = 0
+        self.row = self.cell = None
+        self.repeat = 0
+
+    def __call__(self, table, cmd, *args):
+        tagger = getattr(table.canv, "_tagger", None)
+        if tagger is not None:
+            getattr(self, cmd)(tagger, table.canv, *args)
+
+    def startTable(self, tagger, canvas):
+        self.repeat = self.header_rows if self.parts else 0
+        self.parts += 1
+        tagger.attach(self.node)
+
+    def startBG(self, tagger, canvas):
+        self._bg = artifact(canvas)
+        self._bg.__enter__()
+
+    def endBG(self, tagger, canvas):
+        self._bg.__exit__(None, None, None)
+
+    startLines, endLines = startBG, endBG
+
+    def startRow(self, tagger, canvas, row_no):
+        if row_no < self.repeat:
+            self.row = None
+            self._bg = artifact(canvas, "Pagination")
+            self._bg.__enter__()
+        else:
+            self.row = Node("TR", parent=self.node)
+            self.header = self.next_row < self.header_rows
+            self.next_row += 1
+
+    def endRow(self, tagger, canvas):
+        if self.row is None:
+            self._bg.__exit__(None, None, None)
+
+    def startCell(self, tagger, canvas, row_no, col_no, value, style, pos, size):
+        if self.row is None:
+            return
+        role = "TH" if self.header else "TD"
+        self.cell = Node(role, parent=self.row, attrs={"O": "Table", "Scope": "Column"} if self.header else None)
+        tagger.stack.append(self.cell)
+        self.text_cell = isinstance(value, str) and value.strip()
+        if self.text_cell:
+            tagger.begin(canvas, self.cell)
+
+    def endCell(self, tagger, canvas):
+        if self.row is None:
+            return
+        if self.text_cell:
+            tagger.end(canvas)
+        tagger.stack.pop()
+
+    def endTable(self, tagger, canvas):
+        pass
+
+
+# -- the canvas -----------------------------------------------------------------------------
+
+class _Tagger:
+    """The per-document tagging state that outlives pages."""
+
+    def __init__(self):
+        self.root = Node("Document", seq=-1)
+        self.stack = [self.root]     # elements drawn around what is drawn now (table cells)
+        self.open = None             # the node whose marked content is open
+        self.artifacts = 0           # depth of open artifact sequences
+        self.pages = {}              # page index -> (nodes by MCID)
+        self.annotations = []        # (annotation dict, its reference, page index, node)
+
+    def attach(self, node: Node) -> None:
+        """Hang a parentless node (or its parentless ancestor) from the element drawn around it."""
+        n = node
+        while n is not self.root:
+            if n.parent is None:
+                n.parent = self.stack[-1] if self.stack[-1] is not n else self.root
+                return
+            n = n.parent
+
+    def begin(self, canvas, node: Node) -> None:
+        self.attach(node)
+        marks = canvas._page_marks
+        mcid = len(marks)
+        marks.append(node)
+        node.items.append((canvas._pageNumber - 1, mcid))
+        canvas._code.append(f"/{node.role} <</MCID {mcid}>> BDC")
+        self.open = node
+
+    def end(self, canvas) -> None:
+        canvas._code.append("EMC")
+        self.open = None
+
+
+class TaggedCanvas(Canvas):
+    """A canvas that writes a tagged PDF: marked content, structure tree, PDF/UA metadata."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["pdfVersion"] = PDF_VERSION
+        self._tagger = _Tagger()
+        self._page_marks = []
+        self._lang = kwargs.get("lang") or "en"
+        super().__init__(*args, **kwargs)
+
+    def _startPage(self):
+        super()._startPage()
+        self._page_marks = []
+
+    def linkURL(self, url, rect, relative=0, thickness=0, color=None, dashArray=None, kind="URI", **kw):
+        from reportlab.pdfbase.pdfdoc import PDFString
+
+        kw.setdefault("Contents", PDFString(url))  # the link's alternate description
+        self._annotation_kind = "Link"
+        try:
+            super().linkURL(url, rect, relative, thickness, color, dashArray, kind, **kw)
+        finally:
+            self._annotation_kind = None
+
+    def _addAnnotation(self, annotation, name=None, addtopage=1):
+        super()._addAnnotation(annotation, name, addtopage)
+        tagger = self._tagger
+        if not addtopage or tagger.artifacts:
+            return
+        kind = getattr(self, "_annotation_kind", None) or "Form"
+        owner = tagger.open or tagger.stack[-1]
+        if kind == "Form" and owner.role == "Form":
+            node = owner
+        else:
+            node = Node(kind, parent=owner)
+        node.items.append((self._pageNumber - 1, self._annotationrefs[-1]))
+        tagger.annotations.append((annotation, self._pageNumber - 1, node))
+
+    def _setAnnotations(self, page):
+        from reportlab.pdfbase.pdfdoc import PDFName, PDFPage
+
+        super()._setAnnotations(page)
+        index = self._pageNumber - 1
+        page.__NoDefault__ = PDFPage.__NoDefault__ + ["StructParents", "Tabs"]
+        page.StructParents = index
+        if self._annotationrefs:
+            page.Tabs = PDFName("S")
+        self._tagger.pages[index] = self._page_marks
+
+    def save(self):
+        if len(self._code):
+            self.showPage()
+        _write_structure(self)
+        super().save()
+
+
+def _page_ref(index: int):
+    from reportlab.pdfbase.pdfdoc import PDFObjectReference
+
+    return PDFObjectReference(f"Page{index + 1}")  # PDFDocument names page n "Page<n>"
+
+
+def _write_structure(canvas) -> None:
+    from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFString, XMP
+
+    tagger, doc = canvas._tagger, canvas._doc
+    used = set()
+    content_nodes = [n for marks in tagger.pages.values() for n in marks] + [a[2] for a in tagger.annotations]
+    for node in content_nodes:
+        while node is not None and node not in used:
+            used.add(node)
+            node = node.parent
+    for node in used:
+        node.kids = []
+    for node in sorted(used, key=lambda n: n.seq):
+        if node.parent is not None:
+            node.parent.kids.append(node)
+
+    tree = PDFDictionary({"Type": PDFName("StructTreeRoot")})
+    tree_ref = doc.Reference(tree)
+    order = []
+
+    def number(node):
+        node.ref = doc.Reference(PDFDictionary({}))
+        order.append(node)
+        for kid in node.kids:
+            number(kid)
+
+    number(tagger.root)
+    for node in order:
+        d = doc.idToObject[node.ref.name]
+        d["Type"] = PDFName("StructElem")
+        d["S"] = PDFName(node.role)
+        d["P"] = node.parent.ref if node.parent is not None else tree_ref
+        page = node.items[0][0] if node.items else None
+        if page is not None:
+            d["Pg"] = _page_ref(page)
+        if node.alt:
+            d["Alt"] = PDFString(node.alt)
+        if node.attrs:
+            d["A"] = PDFDictionary({k: PDFName(v) for k, v in node.attrs.items()})
+        kids = []
+        for item_page, item in node.items:
+            if isinstance(item, int):
+                kids.append(item if item_page == page else
+                            PDFDictionary({"Type": PDFName("MCR"), "Pg": _page_ref(item_page), "MCID": item}))
+            else:
+                kids.append(PDFDictionary({"Type": PDFName("OBJR"), "Obj": item, "Pg": _page_ref(item_page)}))
+        kids += [kid.ref for kid in node.kids]
+        if kids:
+            d["K"] = kids[0] if len(kids) == 1 else PDFArray(kids)
+
+    nums = []
+    for index in sorted(tagger.pages):
+        nums += [index, PDFArray([node.ref for node in tagger.pages[index]])]
+    key = max(tagger.pages, default=-1) + 1
+    for annotation, _, node in tagger.annotations:
+        annotation["StructParent"] = key
+        nums += [key, node.ref]
+        key += 1
+    tree["K"] = tagger.root.ref
+    tree["ParentTree"] = PDFDictionary({"Nums": PDFArray(nums)})
+    tree["ParentTreeNextKey"] = key
+
+    catalog = doc.Catalog
+    catalog.StructTreeRoot = tree
+    catalog.MarkInfo = PDFDictionary({"Marked": "true"})
+    info = doc.info
+    catalog.Metadata = XMP(creator=lambda _doc: _xmp(info.title, info.author, info.subject, info.producer,
+                                                      canvas._lang))
+
+
+def _xmp(title, author, subject, producer, lang) -> bytes:
+    def x(text):
+        return _xml_escape(str(text or ""))
+
+    packet = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:pdf="http://ns.adobe.com/pdf/1.3/" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/">
+   <dc:format>application/pdf</dc:format>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{x(title)}</rdf:li></rdf:Alt></dc:title>
+   <dc:creator><rdf:Seq><rdf:li>{x(author)}</rdf:li></rdf:Seq></dc:creator>
+   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{x(subject)}</rdf:li></rdf:Alt></dc:description>
+   <dc:language><rdf:Bag><rdf:li>{x(lang)}</rdf:li></rdf:Bag></dc:language>
+   <pdf:Producer>{x(producer)}</pdf:Producer>
+   <pdfuaid:part>1</pdfuaid:part>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>"""
+    return packet.encode("utf-8")
