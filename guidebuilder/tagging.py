@@ -67,7 +67,8 @@ def tag(flowable, role: str, alt: str | None = None, parent: Node | None = None)
     elif isinstance(flowable, Table):
         flowable._renderCB = _TableTags(Node(role, parent=parent), 1 if flowable.repeatRows else 0)
     else:
-        flowable._tag = Node(role, alt, parent, seq=getattr(flowable, "_seq", None))
+        # A top-level element reads where its flowable was made; one in a group, where it was put.
+        flowable._tag = Node(role, alt, parent, seq=None if parent else getattr(flowable, "_seq", None))
     return flowable
 
 
