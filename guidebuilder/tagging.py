@@ -330,19 +330,36 @@ class TaggedCanvas(Canvas):
         if len(self._code):
             self.showPage()
         _write_structure(self)
-        super().save()
+        data = _pdf_data(self)
+        target = self._filename
+        if hasattr(target, "write"):
+            target.write(data)
+        else:
+            with open(target, "wb") as handle:
+                handle.write(data)
 
 
-def _page_ref(index: int):
-    from reportlab.pdfbase.pdfdoc import PDFObjectReference
+class _Raw:
+    """A PDF object whose bytes are made by a function at file-writing time (fast, compact)."""
 
-    return PDFObjectReference(f"Page{index + 1}")  # PDFDocument names page n "Page<n>"
+    def __init__(self, make):
+        self.make = make
+
+    def format(self, document):
+        return self.make(document)
+
+
+def _raw_class():
+    from reportlab.pdfbase.pdfdoc import PDFObject
+
+    return type("_RawObject", (_Raw, PDFObject), {})
 
 
 def _write_structure(canvas) -> None:
-    from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFString, XMP
+    from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFString, XMP
 
     tagger, doc = canvas._tagger, canvas._doc
+    raw = _raw_class()
     used = set()
     content_nodes = [n for marks in tagger.pages.values() for n in marks] + [a[2] for a in tagger.annotations]
     for node in content_nodes:
@@ -355,58 +372,143 @@ def _write_structure(canvas) -> None:
         if node.parent is not None:
             node.parent.kids.append(node)
 
-    tree = PDFDictionary({"Type": PDFName("StructTreeRoot")})
-    tree_ref = doc.Reference(tree)
+    numbers = doc.idToObjectNumberAndVersion
+
+    def num(name):  # "12 0 R" for an internal name, once numbers are known (while the file is written)
+        return "%d %d R" % numbers[name]
+
+    def page(index):
+        return num(f"Page{index + 1}")  # PDFDocument names page n "Page<n>"
+
+    def element(node, parent_name):
+        def make(document):
+            out = [f"<</S/{node.role}/P {num(parent_name)}"]
+            first = node.items[0][0] if node.items else None
+            if first is not None:
+                out.append(f"/Pg {page(first)}")
+            if node.alt:
+                out.append("/Alt " + PDFString(node.alt).format(document).decode("latin-1"))
+            if node.attrs:
+                out.append("/A<<" + "".join(f"/{k}/{v}" for k, v in node.attrs.items()) + ">>")
+            kids = []
+            for item_page, item in node.items:
+                if isinstance(item, int):
+                    kids.append(str(item) if item_page == first else
+                                f"<</Type/MCR/Pg {page(item_page)}/MCID {item}>>")
+                else:
+                    kids.append(f"<</Type/OBJR/Obj {item.format(document).decode()}/Pg {page(item_page)}>>")
+            kids += [num(kid.ref) for kid in node.kids]
+            if kids:
+                out.append("/K " + (kids[0] if len(kids) == 1 else "[" + " ".join(kids) + "]"))
+            out.append(">>")
+            return "".join(out).encode("latin-1")
+        return make
+
+    tree_name = "StructTreeRoot"
     order = []
 
-    def number(node):
-        node.ref = doc.Reference(PDFDictionary({}))
-        order.append(node)
+    def register(node, parent_name):
+        node.ref = doc.Reference(raw(None)).name
+        order.append((node, parent_name))
         for kid in node.kids:
-            number(kid)
+            register(kid, node.ref)
 
-    number(tagger.root)
-    for node in order:
-        d = doc.idToObject[node.ref.name]
-        d["Type"] = PDFName("StructElem")
-        d["S"] = PDFName(node.role)
-        d["P"] = node.parent.ref if node.parent is not None else tree_ref
-        page = node.items[0][0] if node.items else None
-        if page is not None:
-            d["Pg"] = _page_ref(page)
-        if node.alt:
-            d["Alt"] = PDFString(node.alt)
-        if node.attrs:
-            d["A"] = PDFDictionary({k: PDFName(v) for k, v in node.attrs.items()})
-        kids = []
-        for item_page, item in node.items:
-            if isinstance(item, int):
-                kids.append(item if item_page == page else
-                            PDFDictionary({"Type": PDFName("MCR"), "Pg": _page_ref(item_page), "MCID": item}))
-            else:
-                kids.append(PDFDictionary({"Type": PDFName("OBJR"), "Obj": item, "Pg": _page_ref(item_page)}))
-        kids += [kid.ref for kid in node.kids]
-        if kids:
-            d["K"] = kids[0] if len(kids) == 1 else PDFArray(kids)
+    tree = raw(None)
+    doc.Reference(tree, tree_name)
+    register(tagger.root, tree_name)
+    for node, parent_name in order:
+        doc.idToObject[node.ref].make = element(node, parent_name)
 
-    nums = []
-    for index in sorted(tagger.pages):
-        nums += [index, PDFArray([node.ref for node in tagger.pages[index]])]
     key = max(tagger.pages, default=-1) + 1
     for annotation, _, node in tagger.annotations:
         annotation["StructParent"] = key
-        nums += [key, node.ref]
         key += 1
-    tree["K"] = tagger.root.ref
-    tree["ParentTree"] = PDFDictionary({"Nums": PDFArray(nums)})
-    tree["ParentTreeNextKey"] = key
 
+    def make_tree(document):
+        nums = []
+        for index in sorted(tagger.pages):
+            nums.append(f"{index} [" + " ".join(num(n.ref) for n in tagger.pages[index]) + "]")
+        first = max(tagger.pages, default=-1) + 1
+        for i, (_, _, node) in enumerate(tagger.annotations):
+            nums.append(f"{first + i} {num(node.ref)}")
+        return (f"<</Type/StructTreeRoot/K {num(tagger.root.ref)}/ParentTree<</Nums[" + " ".join(nums)
+                + f"]>>/ParentTreeNextKey {key}>>").encode("latin-1")
+
+    tree.make = make_tree
     catalog = doc.Catalog
     catalog.StructTreeRoot = tree
     catalog.MarkInfo = PDFDictionary({"Marked": "true"})
     info = doc.info
     catalog.Metadata = XMP(creator=lambda _doc: _xmp(info.title, info.author, info.subject, info.producer,
                                                       canvas._lang))
+
+
+def _pdf_data(canvas) -> bytes:
+    """The file, as PDFDocument.GetPDFData writes it, but with every object that is not a stream
+    packed into one compressed object stream and a cross-reference stream (PDF 1.5+) instead of
+    the table: the structure tree is hundreds of small objects that would grow the file a lot."""
+    import zlib
+
+    from reportlab.pdfbase.pdfdoc import PDFFile, NoEncryption, format as pdf_format
+
+    doc = canvas._doc
+    assert isinstance(doc.encrypt, NoEncryption), "tagged output does not support encryption"
+    for font in doc.delayedFonts:
+        font.addObjects(doc)
+    doc.info.invariant = doc.invariant
+    doc.info.digest(doc.signature)
+    doc.Reference(doc.Catalog)
+    doc.Reference(doc.info)
+    doc.Outlines.prepare(doc, canvas)
+    if doc.Outlines.ready < 0:
+        doc.Catalog.Outlines = None
+    doc.encrypt.prepare(doc)
+    catalog_ref, info_ref = doc.Reference(doc.Catalog), doc.Reference(doc.info)
+    numbers, objects = doc.numberToId, doc.idToObject
+    out = doc.__accum__ = PDFFile(doc._pdfVersion)
+    offsets, packed = {}, []
+    counter = 0
+    while True:  # objects may be added while others are formatted
+        counter += 1
+        if counter not in numbers:
+            break
+        name = numbers[counter]
+        body = pdf_format(objects[name], doc, toplevel=1)
+        if body.rstrip().endswith(b"endstream"):
+            offsets[counter] = out.add(b"%d 0 obj\n" % counter + body + (b"" if body.endswith(b"\n") else b"\n")
+                                       + b"endobj\n")
+        else:
+            packed.append((counter, body))
+    del doc.__accum__
+    stream_number = counter
+    header, data, position = [], [], 0
+    for number, body in packed:
+        header.append(f"{number} {position}")
+        data.append(body)
+        position += len(body) + 1
+    head = (" ".join(header) + "\n").encode("latin-1")
+    content = zlib.compress(head + b"\n".join(data) + b"\n")
+    offsets[stream_number] = out.add(
+        f"{stream_number} 0 obj\n<</Type/ObjStm/N {len(packed)}/First {len(head)}/Filter/FlateDecode"
+        f"/Length {len(content)}>>\nstream\n".encode("latin-1") + content + b"\nendstream\nendobj\n")
+    xref_number = stream_number + 1
+    rows = [b"\x00\x00\x00\x00\x00\xff\xff"]
+    index = {number: i for i, (number, _) in enumerate(packed)}
+    xref_offset = out.offset
+    offsets[xref_number] = xref_offset
+    for number in range(1, xref_number + 1):
+        if number in offsets:
+            rows.append(b"\x01" + offsets[number].to_bytes(4, "big") + b"\x00\x00")
+        else:
+            rows.append(b"\x02" + stream_number.to_bytes(4, "big") + index[number].to_bytes(2, "big"))
+    table = zlib.compress(b"".join(rows))
+    ids = doc.ID()
+    ids = ids[ids.index(b"["):ids.index(b"]") + 1]
+    out.add(f"{xref_number} 0 obj\n<</Type/XRef/Size {xref_number + 1}/W[1 4 2]/Root "
+            f"{catalog_ref.format(doc).decode()}/Info {info_ref.format(doc).decode()}/ID ".encode("latin-1")
+            + ids + f"/Filter/FlateDecode/Length {len(table)}>>\nstream\n".encode("latin-1") + table
+            + f"\nendstream\nendobj\nstartxref\n{xref_offset}\n%%EOF\n".encode("latin-1"))
+    return out.format(doc)
 
 
 def _xmp(title, author, subject, producer, lang) -> bytes:
