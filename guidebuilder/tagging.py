@@ -252,7 +252,8 @@ class _Tagger:
         self.open = None             # the node whose marked content is open
         self.artifacts = 0           # depth of open artifact sequences
         self.pages = {}              # page index -> (nodes by MCID)
-        self.annotations = []        # (annotation dict, its reference, page index, node)
+        self.annotations = []        # (annotation dict, page index, node)
+        self.tree = None             # the StructTreeRoot placeholder, written last
 
     def attach(self, node: Node) -> None:
         """Hang a parentless node (or its parentless ancestor) from the element drawn around it."""
@@ -339,30 +340,14 @@ class TaggedCanvas(Canvas):
                 handle.write(data)
 
 
-class _Raw:
-    """A PDF object whose bytes are made by a function at file-writing time (fast, compact)."""
-
-    def __init__(self, make):
-        self.make = make
-
-    def format(self, document):
-        return self.make(document)
-
-
-def _raw_class():
-    from reportlab.pdfbase.pdfdoc import PDFObject
-
-    return type("_RawObject", (_Raw, PDFObject), {})
-
-
 def _write_structure(canvas) -> None:
-    from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFString, XMP
+    """Settle the tree (which elements have content, their kids in reading order) and give the
+    catalog its StructTreeRoot, MarkInfo and XMP metadata."""
+    from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFObject, XMP
 
     tagger, doc = canvas._tagger, canvas._doc
-    raw = _raw_class()
     used = set()
-    content_nodes = [n for marks in tagger.pages.values() for n in marks] + [a[2] for a in tagger.annotations]
-    for node in content_nodes:
+    for node in [n for marks in tagger.pages.values() for n in marks] + [a[2] for a in tagger.annotations]:
         while node is not None and node not in used:
             used.add(node)
             node = node.parent
@@ -371,76 +356,75 @@ def _write_structure(canvas) -> None:
     for node in sorted(used, key=lambda n: n.seq):
         if node.parent is not None:
             node.parent.kids.append(node)
-
-    numbers = doc.idToObjectNumberAndVersion
-
-    def num(name):  # "12 0 R" for an internal name, once numbers are known (while the file is written)
-        return "%d %d R" % numbers[name]
-
-    def page(index):
-        return num(f"Page{index + 1}")  # PDFDocument names page n "Page<n>"
-
-    def element(node, parent_name):
-        def make(document):
-            out = [f"<</S/{node.role}/P {num(parent_name)}"]
-            first = node.items[0][0] if node.items else None
-            if first is not None:
-                out.append(f"/Pg {page(first)}")
-            if node.alt:
-                out.append("/Alt " + PDFString(node.alt).format(document).decode("latin-1"))
-            if node.attrs:
-                out.append("/A<<" + "".join(f"/{k}/{v}" for k, v in node.attrs.items()) + ">>")
-            kids = []
-            for item_page, item in node.items:
-                if isinstance(item, int):
-                    kids.append(str(item) if item_page == first else
-                                f"<</Type/MCR/Pg {page(item_page)}/MCID {item}>>")
-                else:
-                    kids.append(f"<</Type/OBJR/Obj {item.format(document).decode()}/Pg {page(item_page)}>>")
-            kids += [num(kid.ref) for kid in node.kids]
-            if kids:
-                out.append("/K " + (kids[0] if len(kids) == 1 else "[" + " ".join(kids) + "]"))
-            out.append(">>")
-            return "".join(out).encode("latin-1")
-        return make
-
-    tree_name = "StructTreeRoot"
-    order = []
-
-    def register(node, parent_name):
-        node.ref = doc.Reference(raw(None)).name
-        order.append((node, parent_name))
-        for kid in node.kids:
-            register(kid, node.ref)
-
-    tree = raw(None)
-    doc.Reference(tree, tree_name)
-    register(tagger.root, tree_name)
-    for node, parent_name in order:
-        doc.idToObject[node.ref].make = element(node, parent_name)
-
     key = max(tagger.pages, default=-1) + 1
-    for annotation, _, node in tagger.annotations:
+    for annotation, _, _ in tagger.annotations:
         annotation["StructParent"] = key
         key += 1
-
-    def make_tree(document):
-        nums = []
-        for index in sorted(tagger.pages):
-            nums.append(f"{index} [" + " ".join(num(n.ref) for n in tagger.pages[index]) + "]")
-        first = max(tagger.pages, default=-1) + 1
-        for i, (_, _, node) in enumerate(tagger.annotations):
-            nums.append(f"{first + i} {num(node.ref)}")
-        return (f"<</Type/StructTreeRoot/K {num(tagger.root.ref)}/ParentTree<</Nums[" + " ".join(nums)
-                + f"]>>/ParentTreeNextKey {key}>>").encode("latin-1")
-
-    tree.make = make_tree
+    tree = type("StructTreeRoot", (PDFObject,), {"format": lambda self, document: b""})()
+    doc.Reference(tree, "StructTreeRoot")
+    tagger.tree = tree
     catalog = doc.Catalog
     catalog.StructTreeRoot = tree
     catalog.MarkInfo = PDFDictionary({"Marked": "true"})
     info = doc.info
     catalog.Metadata = XMP(creator=lambda _doc: _xmp(info.title, info.author, info.subject, info.producer,
                                                       canvas._lang))
+
+
+def _structure_objects(tagger, doc, tree_number: int, first: int) -> list[tuple[int, bytes]]:
+    """The StructTreeRoot and the structure elements (numbered from `first`) as (number, bytes)."""
+    from reportlab.pdfbase.pdfdoc import PDFString
+
+    numbers = doc.idToObjectNumberAndVersion
+    order = []
+
+    def number(node):
+        node.ref = first + len(order)
+        order.append(node)
+        for kid in node.kids:
+            number(kid)
+
+    number(tagger.root)
+    pages = {}
+
+    def page(index):
+        ref = pages.get(index)
+        if ref is None:
+            ref = pages[index] = "%d 0 R" % numbers[f"Page{index + 1}"][0]  # PDFDocument names page n "Page<n>"
+        return ref
+
+    objects = []
+    for node in order:
+        parent = node.parent.ref if node.parent is not None else tree_number
+        out = [f"<</S/{node.role}/P {parent} 0 R"]
+        first_page = node.items[0][0] if node.items else None
+        if first_page is not None:
+            out.append("/Pg " + page(first_page))
+        if node.alt:
+            out.append("/Alt " + PDFString(node.alt).format(doc).decode("latin-1"))
+        if node.attrs:
+            out.append("/A<<" + "".join(f"/{k}/{v}" for k, v in node.attrs.items()) + ">>")
+        kids = []
+        for item_page, item in node.items:
+            if isinstance(item, int):
+                kids.append(str(item) if item_page == first_page else
+                            f"<</Type/MCR/Pg {page(item_page)}/MCID {item}>>")
+            else:
+                kids.append(f"<</Type/OBJR/Obj {numbers[item.name][0]} 0 R/Pg {page(item_page)}>>")
+        kids += [f"{kid.ref} 0 R" for kid in node.kids]
+        if kids:
+            out.append("/K " + (kids[0] if len(kids) == 1 else "[" + " ".join(kids) + "]"))
+        out.append(">>")
+        objects.append((node.ref, "".join(out).encode("latin-1")))
+    nums = [f"{index} [" + " ".join(f"{n.ref} 0 R" for n in tagger.pages[index]) + "]"
+            for index in sorted(tagger.pages)]
+    key = max(tagger.pages, default=-1) + 1
+    for _, _, node in tagger.annotations:
+        nums.append(f"{key} {node.ref} 0 R")
+        key += 1
+    objects.append((tree_number, (f"<</Type/StructTreeRoot/K {tagger.root.ref} 0 R/ParentTree<</Nums["
+                                  + " ".join(nums) + f"]>>/ParentTreeNextKey {key}>>").encode("latin-1")))
+    return objects
 
 
 def _pdf_data(canvas) -> bytes:
@@ -465,22 +449,27 @@ def _pdf_data(canvas) -> bytes:
     doc.encrypt.prepare(doc)
     catalog_ref, info_ref = doc.Reference(doc.Catalog), doc.Reference(doc.info)
     numbers, objects = doc.numberToId, doc.idToObject
+    tree = canvas._tagger.tree
     out = doc.__accum__ = PDFFile(doc._pdfVersion)
     offsets, packed = {}, []
-    counter = 0
+    counter, tree_number = 0, None
     while True:  # objects may be added while others are formatted
         counter += 1
         if counter not in numbers:
             break
-        name = numbers[counter]
-        body = pdf_format(objects[name], doc, toplevel=1)
+        obj = objects[numbers[counter]]
+        if obj is tree:
+            tree_number = counter
+            continue
+        body = pdf_format(obj, doc, toplevel=1)
         if body.rstrip().endswith(b"endstream"):
             offsets[counter] = out.add(b"%d 0 obj\n" % counter + body + (b"" if body.endswith(b"\n") else b"\n")
                                        + b"endobj\n")
         else:
             packed.append((counter, body))
     del doc.__accum__
-    stream_number = counter
+    packed += _structure_objects(canvas._tagger, doc, tree_number, counter)
+    stream_number = max(n for n, _ in packed) + 1
     header, data, position = [], [], 0
     for number, body in packed:
         header.append(f"{number} {position}")
@@ -492,10 +481,9 @@ def _pdf_data(canvas) -> bytes:
         f"{stream_number} 0 obj\n<</Type/ObjStm/N {len(packed)}/First {len(head)}/Filter/FlateDecode"
         f"/Length {len(content)}>>\nstream\n".encode("latin-1") + content + b"\nendstream\nendobj\n")
     xref_number = stream_number + 1
-    rows = [b"\x00\x00\x00\x00\x00\xff\xff"]
+    xref_offset = offsets[xref_number] = out.offset
     index = {number: i for i, (number, _) in enumerate(packed)}
-    xref_offset = out.offset
-    offsets[xref_number] = xref_offset
+    rows = [b"\x00\x00\x00\x00\x00\xff\xff"]
     for number in range(1, xref_number + 1):
         if number in offsets:
             rows.append(b"\x01" + offsets[number].to_bytes(4, "big") + b"\x00\x00")
