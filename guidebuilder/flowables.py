@@ -265,9 +265,9 @@ class RuledLines(Flowable):
         self._label_h = self.label.wrap(aw, ah)[1]
         room = ah - reserved - self.gap_after - self._label_h - 1
         self.lines = max(0, int(room // self.spacing))
-        if self.lines < self.min_lines:
+        if self.lines < self.min_lines:  # no room for notes: blank space keeps what follows at the foot
             self.lines, self._label_h = 0, 0
-            self.width, self.height = aw, 0
+            self.width, self.height = aw, max(0.0, ah - reserved - 1)
         else:
             self.width, self.height = aw, self._label_h + self.lines * self.spacing + self.gap_after
         return self.width, self.height
@@ -334,6 +334,13 @@ class Cell:
         self.fill, self.rule, self.align = fill, rule, align
 
 
+def _cell_spacing(content: list) -> list[tuple[float, float]]:
+    """Space before and after each flowable in a cell; as in a frame, none above the first or
+    below the last, so a cell's padding is the same on every side."""
+    last = len(content) - 1
+    return [(f.getSpaceBefore() if i else 0.0, f.getSpaceAfter() if i < last else 0.0) for i, f in enumerate(content)]
+
+
 class Row(Flowable):
     """Cells side by side, each a stack of flowables: what a one-row table draws, without its
     cost (tables are a quarter of the build time). Like a one-row table, it does not split."""
@@ -350,7 +357,7 @@ class Row(Flowable):
             left, right, top, bottom = cell.padding
             inner = cell.width - left - right
             sizes = [f.wrapOn(self.canv, inner, ah) for f in cell.content]
-            content = sum(h + f.getSpaceBefore() + f.getSpaceAfter() for f, (_, h) in zip(cell.content, sizes))
+            content = sum(h + before + after for (_, h), (before, after) in zip(sizes, _cell_spacing(cell.content)))
             self._heights.append((sizes, content + top + bottom))
         self.width = sum(cell.width for cell in self.cells)
         self.height = max((h for _, h in self._heights), default=0)
@@ -366,11 +373,11 @@ class Row(Flowable):
             slack = self.height - needed
             y = self.height - top - {"top": 0, "middle": slack / 2, "bottom": slack}[self.valign]
             inner = cell.width - left - right
-            for flowable, (w, h) in zip(cell.content, sizes):
-                y -= flowable.getSpaceBefore() + h
+            for flowable, (w, h), (before, after) in zip(cell.content, sizes, _cell_spacing(cell.content)):
+                y -= before + h
                 offset = inner - w if cell.align == "right" or getattr(flowable, "hAlign", "") == "RIGHT" else 0
                 flowable.drawOn(canvas, x + left + offset, y)
-                y -= flowable.getSpaceAfter()
+                y -= after
             x += cell.width
 
     def _decorate(self, canvas, cell, x):
