@@ -1,3 +1,0 @@
-import shutil
-
-shutil.copy("../../../content/schools/summit-ridge/fonts/Lato-Regular.ttf", "Lato-Regular.ttf")
