@@ -90,8 +90,11 @@ def _load_svg(path: Path) -> LoadedImage:
 def _load_raster(path: Path) -> LoadedImage:
     from PIL import Image
 
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None  # our lower limit is checked as soon as the header is read
     try:
         with Image.open(path, formats=["PNG", "JPEG"]) as probe:
+            Image.MAX_IMAGE_PIXELS = pillow_limit
             width, height = probe.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise BuildError(f"{path}: image is {width}x{height} pixels, over the "
@@ -102,6 +105,8 @@ def _load_raster(path: Path) -> LoadedImage:
         raise
     except Exception as exc:
         raise BuildError(f"{path}: not a readable PNG or JPEG image ({exc.__class__.__name__})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = pillow_limit
     if image.mode == "CMYK":
         image = image.convert("RGB")
     elif image.mode not in ("RGB", "RGBA", "L", "LA"):

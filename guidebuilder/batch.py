@@ -212,7 +212,8 @@ def run_jobs(jobs: list[Job], workers: int, on_done) -> None:
                     running[pool.submit(build_job, job)] = job
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
-                    on_done(running.pop(future), future.result())
+                    results = future.result()  # raises if its worker died: the job stays in `running`
+                    on_done(running.pop(future), results)
         except BrokenProcessPool:
             for future, job in running.items():
                 if future.done() and not future.exception():

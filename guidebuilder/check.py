@@ -7,6 +7,7 @@ from pathlib import Path
 
 from guidebuilder import locations
 from guidebuilder.errors import GuidebuilderError, display_path
+from guidebuilder.load import load_school
 
 
 @dataclass
@@ -44,7 +45,7 @@ def check_one(path: Path) -> CheckResult:
 
 
 def _check(path: Path, kind: str) -> CheckResult:
-    from guidebuilder.load import load_guide, load_school_source
+    from guidebuilder.load import load_school_source
 
     notes: list[str] = []
     try:
@@ -52,12 +53,25 @@ def _check(path: Path, kind: str) -> CheckResult:
             school_file = path / "school.yaml" if path.is_dir() else path
             notes = school_notes(*load_school_source(school_file), school_file)
         elif kind == "guide":
-            load_guide(path)
+            guide_notes(path)
         else:
             check_layout(path)
     except GuidebuilderError as exc:
         return CheckResult(path, kind, exc)
     return CheckResult(path, kind, notes=tuple(notes))
+
+
+def guide_notes(path: Path) -> None:
+    """A guide must validate, and the default font must have every character it prints."""
+    from guidebuilder.glyphs import check_glyphs
+    from guidebuilder.load import load_guide_source
+    from guidebuilder.stylesheet import stylesheet_at
+    from guidebuilder.theme import make_theme
+
+    _, source = load_guide_source(path)
+    school = load_school(locations.find_school(None))
+    theme = make_theme(stylesheet_at(locations.stylesheet_path()), school, None)
+    check_glyphs(theme.fonts, [source], "", path)
 
 
 def school_notes(school, source, school_file: Path) -> list[str]:

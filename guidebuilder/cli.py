@@ -62,6 +62,10 @@ class Context:
         """Report a guidebuilder error the way users read it, then exit with its code."""
         from guidebuilder.errors import GuidebuilderError
 
+        if isinstance(exc, MemoryError) and not self.debug:
+            click.secho("error: ran out of memory; build fewer or smaller documents at a time "
+                        "(fewer --jobs, smaller logos)", fg="red", err=True)
+            sys.exit(1)
         if self.debug or not isinstance(exc, GuidebuilderError):
             raise exc
         for line in str(exc).splitlines():

@@ -6,10 +6,9 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, BeforeValidator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic_core import PydanticCustomError
 
-from guidebuilder.errors import did_you_mean
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -18,22 +17,10 @@ _LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 
 class StrictModel(BaseModel):
-    """A mapping whose unknown keys are errors that suggest the key that was meant."""
+    """A mapping whose unknown keys are errors (load.unknown_key_problems words them, with the
+    key that was meant, before validation, so they never hide the file's other problems)."""
 
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_unknown_keys(cls, data: Any):
-        if isinstance(data, dict):
-            known = set(cls.model_fields)
-            unknown = [k for k in data if k not in known]
-            if unknown:
-                raise PydanticCustomError(
-                    "unknown_keys", "unknown key",
-                    {"keys": [(k, did_you_mean(k, known)) for k in unknown], "known": sorted(known)},
-                )
-        return data
 
 
 def _text(value: str) -> str:
@@ -89,3 +76,13 @@ def _date_text(value: Any) -> str:
 
 
 DateText = Annotated[str, BeforeValidator(_date_text)]
+
+
+def _file_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*", value):
+        raise PydanticCustomError("file_name", 'expected a simple name of letters, digits, "-", "_" and "." '
+                                               '(it names the output files), got "{value}"', {"value": value})
+    return value
+
+
+FileName = Annotated[str, AfterValidator(_file_name)]

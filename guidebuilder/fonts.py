@@ -15,6 +15,7 @@ from pathlib import Path
 from guidebuilder.errors import BuildError
 
 STYLES = ("regular", "bold", "italic", "bold_italic")
+MAX_FONT_BYTES = 30_000_000  # the largest families (CJK) are about 20 MB
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ def _register(path: Path, mtime: float, family_tag: str = "") -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont, TTFError
 
+    size = path.stat().st_size
+    if size > MAX_FONT_BYTES:
+        raise BuildError(f"{path}: font file is {size:,} bytes, over the {MAX_FONT_BYTES:,} byte limit")
     # A stable name from the file's bytes keeps rebuilds byte-identical across folders; the
     # family tag keeps two families that share a file (same regular, other bold) apart, since
     # ReportLab looks up bold and italic faces by the regular face's name.

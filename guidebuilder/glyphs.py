@@ -51,7 +51,10 @@ def check_glyphs(family, sources, markup: str, layout_file) -> None:
     """Raise InputError naming each text (file, line, key) with characters the font lacks."""
     fonts = (family.regular, family.bold)
     covered = _covered(fonts)
-    font = family.regular.rsplit("-", 1)[0]
+    from reportlab.pdfbase import pdfmetrics
+
+    font = pdfmetrics.getFont(family.regular).face.name  # the font's own name, e.g. SourceSansPro-Regular
+    font = font.decode() if isinstance(font, bytes) else font
     problems = []
     for source in sources:
         if source is None:

@@ -30,20 +30,81 @@ def validate(model: type[BaseModel], source: YamlSource, defaults: dict | None =
     if not isinstance(data, dict):
         raise InputError([Problem(source.name, source.line_of(()), "", "expected a mapping of keys at the top of the file")])
     data = {**(defaults or {}), **data}
+    unknown = unknown_key_problems(model, data, (), source)
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except ValidationError as exc:
-        raise InputError(problems_from(exc, source, data)) from None
+        raise InputError(sorted(set(unknown + problems_from(exc, source, data, {p.key for p in unknown})),
+                                key=lambda p: (p.line or 0, p.key))) from None
+    if unknown:
+        raise InputError(unknown)
+    return validated
 
 
-def problems_from(exc: ValidationError, source: YamlSource, data) -> list[Problem]:
+def unknown_key_problems(annotation, data, keypath: tuple, source: YamlSource) -> list[Problem]:
+    """Every key that the model does not know, with the known key it is closest to."""
+    from guidebuilder.errors import did_you_mean
+
+    model = _model_for(annotation, data)
+    problems = []
+    if model is not None and isinstance(data, dict):
+        fields = model.model_fields
+        for key, value in data.items():
+            path = keypath + (key,)
+            if key in fields:
+                problems += unknown_key_problems(fields[key].annotation, value, path, source)
+            else:
+                known = [f for f in fields if f not in ("slug",)]
+                problems.append(Problem(source.name, source.line_of(path), dotted(path),
+                                        f"unknown key{did_you_mean(key, known)}"))
+    elif isinstance(data, list):
+        item = _list_item(annotation)
+        if item is not None:
+            for i, value in enumerate(data):
+                problems += unknown_key_problems(item, value, keypath + (i,), source)
+    return problems
+
+
+def _candidates(annotation) -> list:
+    """The concrete types an annotation allows (Annotated, Optional and unions unwrapped)."""
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _candidates(typing.get_args(annotation)[0])
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return [c for arg in typing.get_args(annotation) for c in _candidates(arg)]
+    return [annotation]
+
+
+def _model_for(annotation, data):
+    """The model among the annotation's types that `data` (a mapping) is meant to be."""
+    models = [c for c in _candidates(annotation) if isinstance(c, type) and issubclass(c, BaseModel)]
+    if len(models) <= 1 or not isinstance(data, dict):
+        return models[0] if models else None
+    for model in models:  # a block: {bullets: ...} is the model with a field "bullets"
+        if set(data) <= set(model.model_fields):
+            return model
+    return None
+
+
+def _list_item(annotation):
+    import typing
+
+    for candidate in _candidates(annotation):
+        if typing.get_origin(candidate) is list:
+            return typing.get_args(candidate)[0]
+    return None
+
+
+def problems_from(exc: ValidationError, source: YamlSource, data, reported=frozenset()) -> list[Problem]:
+    """Pydantic's errors as problems; unknown keys already `reported` are not repeated."""
     problems = []
     for error in exc.errors(include_url=False):
         keypath = _data_keypath(data, error["loc"])
-        if error["type"] == "unknown_keys":
-            for key, hint in error["ctx"]["keys"]:
-                path = keypath + (key,)
-                problems.append(Problem(source.name, source.line_of(path), dotted(path), f"unknown key{hint}"))
+        if error["type"] == "extra_forbidden":
+            if dotted(keypath) not in reported:
+                problems.append(Problem(source.name, source.line_of(keypath), dotted(keypath), "unknown key"))
             continue
         problems.append(Problem(source.name, source.line_of(keypath), dotted(keypath), _message(error)))
     return sorted(set(problems), key=lambda p: (p.line or 0, p.key))

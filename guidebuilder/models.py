@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
-from guidebuilder.fieldtypes import Colour, DateText, Language, StrictModel, Text, Url
+from guidebuilder.fieldtypes import Colour, DateText, FileName, Language, StrictModel, Text, Url
 
 # ---- guide -----------------------------------------------------------------------------
 
@@ -119,7 +119,7 @@ class Source(StrictModel):
 
 
 class Guide(StrictModel):
-    id: Text
+    id: FileName
     language: Language = "en"
     title: Text
     subtitle: Text | None = None

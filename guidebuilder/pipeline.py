@@ -40,7 +40,11 @@ def load_inputs(guide: str | None, school: str | None) -> Inputs:
 
 
 def output_path(out_dir: Path, inputs: Inputs, layout: str) -> Path:
-    return Path(out_dir) / inputs.school.slug / f"{inputs.guide.id}-{layout}.pdf"
+    """out/<school>/<guide>-<layout>.pdf; never a path outside `out_dir`."""
+    path = Path(out_dir) / inputs.school.slug / f"{inputs.guide.id}-{layout}.pdf"
+    if not path.resolve().is_relative_to(Path(out_dir).resolve()):
+        raise InputError([Problem(str(inputs.guide_file), None, "id", "would write outside the output folder")])
+    return path
 
 
 def build_pdf(inputs: Inputs, layout: str, page_size: str | None = None, options: PrintOptions | None = None) -> bytes:

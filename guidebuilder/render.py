@@ -106,6 +106,9 @@ def parse_markup(markup: str, layout_name: str):
         raise InputError([Problem(layout_name, None, "", f"the layout produced invalid markup "
                                   f"(markup line {exc.lineno}): {exc.msg}")]) from None
     try:
+        if root.getroottree().docinfo.doctype or any(isinstance(n, etree._Entity) for n in root.iter()):
+            raise MarkupError(1, "the markup may not declare a DOCTYPE or use entities other than "
+                                 "&amp; &lt; &gt; &quot; &apos;")
         if root.tag != "document":
             raise MarkupError(root.sourceline, f"the markup must start with <document>, not <{root.tag}>")
         return _component(root)

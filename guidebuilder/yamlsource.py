@@ -15,6 +15,8 @@ import yaml
 from guidebuilder.errors import InputError, Problem, display_path
 
 MAX_YAML_BYTES = 2_000_000
+MAX_NODES = 200_000      # after aliases are expanded: stops "billion laughs" files
+MAX_DEPTH = 60           # no guide or school nests deeper than a handful of levels
 
 KeyPath = tuple  # of str and int
 
@@ -73,7 +75,7 @@ def parse_yaml(text: str, path: Path) -> YamlSource:
             raise InputError([Problem(name, 1, "", "the file is empty (expected a mapping of keys)")])
         source = YamlSource(path, None)
         problems: list[Problem] = []
-        source.data = _to_data(loader, node, (), source, problems)
+        source.data = _to_data(loader, node, (), source, problems, [0])
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -82,8 +84,16 @@ def parse_yaml(text: str, path: Path) -> YamlSource:
         if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())] or "tab" in what:
             what = "tabs are not allowed for indentation; indent with spaces"
         raise InputError([Problem(name, line, "", f"YAML syntax error: {what}")]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise InputError([Problem(name, line, "", f"contains a control character (U+{exc.character:04X}) that "
+                                                  f"YAML does not allow; remove it")]) from None
     except yaml.YAMLError as exc:
-        raise InputError([Problem(name, None, "", f"YAML error: {exc}")]) from None
+        raise InputError([Problem(name, None, "", f"YAML error: {' '.join(str(exc).split())}")]) from None
+    except _TooBig as exc:
+        raise InputError([Problem(name, exc.line, "", str(exc))]) from None
+    except RecursionError:
+        raise InputError([Problem(name, None, "", f"values are nested too deeply (at most {MAX_DEPTH} levels)")]) from None
     finally:
         loader.dispose()
     if problems:
@@ -91,7 +101,19 @@ def parse_yaml(text: str, path: Path) -> YamlSource:
     return source
 
 
-def _to_data(loader, node, keypath, source: YamlSource, problems: list[Problem]):
+class _TooBig(Exception):
+    def __init__(self, line: int, message: str):
+        self.line = line
+        super().__init__(message)
+
+
+def _to_data(loader, node, keypath, source: YamlSource, problems: list[Problem], count: list[int]):
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise _TooBig(node.start_mark.line + 1, f"the file holds more than {MAX_NODES:,} values once its "
+                                                 f"aliases (*name) are expanded; write the values out instead")
+    if len(keypath) > MAX_DEPTH:
+        raise _TooBig(node.start_mark.line + 1, f"values are nested too deeply (at most {MAX_DEPTH} levels)")
     source.lines.setdefault(keypath, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
@@ -109,10 +131,10 @@ def _to_data(loader, node, keypath, source: YamlSource, problems: list[Problem])
                     f"duplicate key (first set on line {source.lines[keypath + (key,)]}); remove one of them"))
                 continue
             source.lines[keypath + (key,)] = key_node.start_mark.line + 1
-            result[key] = _to_data(loader, value_node, keypath + (key,), source, problems)
+            result[key] = _to_data(loader, value_node, keypath + (key,), source, problems, count)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_to_data(loader, item, keypath + (i,), source, problems) for i, item in enumerate(node.value)]
+        return [_to_data(loader, item, keypath + (i,), source, problems, count) for i, item in enumerate(node.value)]
     try:
         return loader.construct_object(node, deep=True)
     except ValueError:  # e.g. 2027-13-01 looks like a date but is none; the model reports it

@@ -70,7 +70,9 @@ def test_misspelt_colour_key_message_format(in_tmp):
     result = invoke(["check", "broken/school.yaml"])
     assert_input_error(result)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    match = PROBLEM_LINE.match(lines[0])
+    # Every problem is reported: the misspelt key, and the required key it leaves missing.
+    assert any("colors.primary: required key is missing" in line for line in lines), lines
+    match = next((PROBLEM_LINE.match(line) for line in lines if "colors.primery" in line), None)
     assert match, lines
     assert match["file"] == os.path.join("broken", "school.yaml")
     assert match["line"] == "3"

@@ -262,9 +262,6 @@ def test_a_worker_that_dies_fails_its_schools_and_the_batch_carries_on(worker_ki
         assert PdfReader(run_["out"] / rel).pages
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: when a worker dies, one school is neither built nor reported as failed: "
-                                       "batch.run_jobs pops the finished future from `running` before "
-                                       "future.result() raises BrokenProcessPool, so that job is dropped")
 def test_no_school_is_lost_when_a_worker_dies(worker_killed):
     missing = set(SCHOOLS) - worker_killed["built"] - worker_killed["failed"]
     assert not missing, f"neither built nor reported as failed: {sorted(missing)}\n{worker_killed['stderr']}"
@@ -321,9 +318,6 @@ def _memory_budget(limit: int):
     return apply
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: running out of memory prints a MemoryError traceback (cli.Context.fail "
-                                       "re-raises every exception that is not a GuidebuilderError); fonts have no "
-                                       "size limit to stop it earlier")
 def test_run_over_a_memory_budget_stops_with_a_clear_error(tmp_path):
     from guidebuilder.fonts import default_font_dir
 

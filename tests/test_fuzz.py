@@ -287,8 +287,6 @@ def test_random_text_never_crashes_parse_yaml(text_):
         assert exc.problems and str(exc).strip()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a control character (e.g. NUL) in YAML text gives PyYAML's two-line "
-                                       "ReaderError message without a line number (yamlsource.parse_yaml)")
 @settings(FUZZ, max_examples=150)
 @given(text_=st.one_of(YAMLISH, st.text(max_size=80)))
 @example(text_="name: Test\x00College\n")

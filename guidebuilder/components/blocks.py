@@ -99,9 +99,13 @@ def column_widths(rows: list[list[str]], width: float, font: str, bold: str, siz
             words = text.split() or [""]
             least[c] = max(least[c], max(stringWidth(w, face, size) for w in words) + 2 * pad)
             natural[c] = max(natural[c], stringWidth(text, face, size) + 2 * pad)
+    floor = min(width / columns, 2 * pad + 36)  # a column always has room for a few letters
+    least = [max(w, floor) for w in least]
     spare = width - sum(least)
-    if spare <= 0:
-        return [width * w / sum(least) for w in least]
+    if spare <= 0:  # very long words: share the width, never below the floor (long words then break)
+        extra = [w - floor for w in least]
+        room = width - floor * columns
+        return [floor + (room * e / sum(extra) if sum(extra) else room / columns) for e in extra]
     wants = [max(n - m, 0.0) for n, m in zip(natural, least)]
     if sum(wants) <= spare:  # everything fits on one line: share the slack evenly
         return [m + w + (spare - sum(wants)) / columns for m, w in zip(least, wants)]
