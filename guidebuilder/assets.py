@@ -111,6 +111,11 @@ def _load_raster(path: Path) -> LoadedImage:
         image = image.convert("RGB")
     elif image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA"):  # transparent margins would shrink the logo inside its box
+        box = image.getchannel("A").getbbox()
+        if box and box != (0, 0, width, height):
+            image = image.crop(box)
+            width, height = image.size
     return LoadedImage("raster", image, float(width), float(height))
 
 

@@ -52,7 +52,7 @@ def long_date(value) -> str:
         return value
     months = ["January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December"]
-    return f"{months[value.month - 1]} {value.day}, {value.year}"
+    return f"{months[value.month - 1]}\u00a0{value.day},\u00a0{value.year}"  # never broken across lines
 
 
 def url_text(url) -> str:

@@ -19,6 +19,8 @@ WHITE = "#FFFFFF"
 
 MIN_PRINT_SIZE = 7.5  # the smallest type a printed page should carry (design brief)
 
+LINE_ROLES = ("rule", "notes_rule")  # hairlines that must stay visible in print
+
 _STYLES: dict = {}  # per process: ParagraphStyles by value
 
 # Colour roles set as text, the fill they sit on (None: the paper) and whether the text is large.
@@ -47,7 +49,10 @@ class Theme:
         if base is None:
             raise KeyError(f'unknown colour role "{role_or_value}"')
         if len(parts) == 2 and parts[1].endswith("%"):
-            return mix(base, WHITE, 1 - float(parts[1][:-1]) / 100)
+            tint = mix(base, WHITE, 1 - float(parts[1][:-1]) / 100)
+            if role_or_value in LINE_ROLES and contrast(tint, WHITE) < 1.4:  # a pale brand: keep lines visible
+                return self.sheet.neutrals["rule"]
+            return tint
         return base
 
     def text_colour(self, role: str, background: str = WHITE, large: bool = False) -> str:

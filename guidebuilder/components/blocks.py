@@ -73,9 +73,17 @@ class Table(Component):
         if header:
             style += [("BACKGROUND", (0, 0), (-1, 0), HexColor(theme.colour("table_header"))),
                       ("LINEBELOW", (0, 0), (-1, 0), theme.space("rule") * 1.5, HexColor(ctx.ink("heading")))]
-        return [tag(RLTable(rows, colWidths=col_widths, repeatRows=1 if header else 0, style=style, hAlign="LEFT",
+        table = tag(RLTable(rows, colWidths=col_widths, repeatRows=1 if header else 0, style=style, hAlign="LEFT",
                             spaceAfter=theme.space("block"), spaceBefore=theme.space("paragraph") * 0.5),
-                    self.role)]
+                    self.role)
+        if len(rows) <= SHORT_TABLE_ROWS:  # a short table reads best whole, on one page or column
+            from reportlab.platypus import KeepTogether
+
+            return [KeepTogether([table])]
+        return [table]
+
+
+SHORT_TABLE_ROWS = 8
 
 
 def _plain(inline: str) -> str:

@@ -76,6 +76,9 @@ class Image(Component):
                     self.role, alt=self["alt"])]
 
 
+MIN_QR_MODULE = 0.6 / 25.4 * 72  # 0.6 mm
+
+
 @register
 class QR(Component):
     tag, role, children = "qr", "Figure", "none"
@@ -92,6 +95,7 @@ class QR(Component):
             raise MarkupError(self.line, f'<qr url="{self["url"]}">: expected a web address (https:// or http://)')
         if self["size"] < 0.8 * 72:
             raise MarkupError(self.line, f'<qr size>: at least 0.8in, so phones can scan it from arm\'s length')
-        size = self["size"]
-        return [tag(QRCode(ctx.assets.qr(self["url"]), size, ctx.theme.text, self["url"]), self.role,
-                    alt=f"QR code: {self['url']}")]
+        matrix = ctx.assets.qr(self["url"])
+        # A long address makes a denser code: keep every module at least 0.6 mm, for phones.
+        size = max(self["size"], (len(matrix) + 2 * QRCode.QUIET) * MIN_QR_MODULE)
+        return [tag(QRCode(matrix, size, ctx.theme.text, self["url"]), self.role, alt=f"QR code: {self['url']}")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from guidebuilder.components.base import Attr, Component, boolean, choice, length, register
 from guidebuilder.stylesheet import parse_length
 from guidebuilder.tagging import tag
@@ -11,9 +13,43 @@ def paragraph(ctx, inline: str, type_style: str, colour: str | None = None, **ov
     """A Paragraph of escaped inline markup; links take the theme's link colour."""
     from guidebuilder.flowables import FastParagraph
 
+    style = ctx.theme.style(type_style, colour or ctx.ink("text"), **overrides)
     if "<a " in inline:
         inline = inline.replace("<a href=", f'<a color="{ctx.ink("link")}" href=')
-    return FastParagraph.make(inline, ctx.theme.style(type_style, colour or ctx.ink("text"), **overrides))
+        inline = break_long_links(inline, style, ctx.available_width - style.leftIndent - 14)
+    if "keepWithNext" not in overrides and inline.rstrip().endswith(":"):
+        style = ctx.theme.style(type_style, colour or ctx.ink("text"), keepWithNext=1, **overrides)  # "these:" leads in
+    return FastParagraph.make(inline, style)
+
+
+_LINK = re.compile(r"(<a [^>]*>)([^<]*)</a>")
+
+
+def break_long_links(inline: str, style, width: float) -> str:
+    """A printed address wider than its column breaks after a slash or before a dot or dash
+    (never inside a word), as style guides ask; ReportLab would cut it anywhere."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from guidebuilder.markup import escape, unescape
+
+    def measure(text):
+        return stringWidth(text, style.fontName, style.fontSize)
+
+    def rebreak(match):
+        text = unescape(match.group(2))
+        if measure(text) <= width:
+            return match.group(0)
+        lines, line = [], ""
+        for piece in re.split(r"(?<=[/?&=])|(?=[.\-](?!$))", text):
+            if line and measure(line + piece) > width:
+                lines.append(line)
+                line = piece
+            else:
+                line += piece
+        lines.append(line)
+        return match.group(1) + "<br/>".join(escape(part) for part in lines) + "</a>"
+
+    return _LINK.sub(rebreak, inline)
 
 
 @register
