@@ -79,7 +79,8 @@ def _load_svg(path: Path) -> LoadedImage:
 
     logging.getLogger("svglib").setLevel(logging.ERROR)
     try:
-        drawing = svg2rlg(str(path))
+        # References to other files stay inside the logo's folder (svglib refuses the rest).
+        drawing = svg2rlg(str(path), external_reference_root=str(path.parent))
     except Exception as exc:  # svglib raises many kinds for a bad file
         raise BuildError(f"{path}: not a readable SVG ({exc.__class__.__name__})") from None
     if drawing is None or not drawing.width or not drawing.height:

@@ -91,23 +91,27 @@ def in_shard(slug: str, shard: tuple[int, int] | None) -> bool:
 
 
 def school_digest(source: SchoolSource) -> str:
-    """A hash of the school's own data and every file it points at (logo, fonts)."""
-    import yaml
+    """A hash of the school's own data and every file it points at (logo, fonts), read with
+    the same limits as a build: one hostile school must not stall the whole batch."""
+    from guidebuilder.yamlsource import load_yaml
 
     if source.data is not None:
         data, text = source.data, json.dumps(source.data, sort_keys=True)
     else:
         try:
-            text = source.path.read_text(encoding="utf-8-sig")
-            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            return combine(["unreadable", file_digest(source.path)])
+            loaded = load_yaml(source.path)
+        except InputError:
+            return combine(["unreadable", str(source.path)])  # the build reports why
+        data, text = loaded.data, json.dumps(loaded.data, sort_keys=True, default=str)
+    folder = source.path.resolve().parent
     assets = []
     if isinstance(data, dict):
         fonts = data.get("fonts") if isinstance(data.get("fonts"), dict) else {}
         for relative in [data.get("logo"), *fonts.values()]:
             if isinstance(relative, str):
-                assets.append(file_digest(source.path.parent / relative))
+                target = (folder / relative).resolve()
+                ok = target.is_relative_to(folder) and target.is_file() and target.stat().st_size <= 50_000_000
+                assets.append(file_digest(target) if ok else f"refused:{relative}")
     return combine([text, *assets])
 
 
@@ -202,7 +206,8 @@ def run_jobs(jobs: list[Job], workers: int, on_done) -> None:
         return
     pending = list(jobs)
     while pending:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker, initargs=(os.getpid(),))
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_quiet_worker, initargs=(os.getpid(),),
+                                   mp_context=_worker_context())
         running = {}
         queue, pending = pending, []
         try:
@@ -231,6 +236,15 @@ def run_jobs(jobs: list[Job], workers: int, on_done) -> None:
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_context():
+    """Forked workers on Linux (cheap, and their parent is this process, which _die_with_parent
+    relies on); the platform's default elsewhere. Python 3.14 made forkserver the Linux default."""
+    import multiprocessing
+    import sys
+
+    return multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
 
 
 def _quiet_worker(parent: int) -> None:

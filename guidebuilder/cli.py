@@ -66,8 +66,15 @@ class Context:
             click.secho("error: ran out of memory; build fewer or smaller documents at a time "
                         "(fewer --jobs, smaller logos)", fg="red", err=True)
             sys.exit(1)
-        if self.debug or not isinstance(exc, GuidebuilderError):
+        if self.debug:
             raise exc
+        if isinstance(exc, KeyboardInterrupt):
+            click.secho("interrupted", fg="yellow", err=True)
+            sys.exit(130)
+        if not isinstance(exc, GuidebuilderError):  # a bug of ours: say so, without a traceback
+            click.secho(f"error: internal error: {exc.__class__.__name__}: {exc} (run with --debug for "
+                        f"details, and please report it)", fg="red", err=True)
+            sys.exit(1)
         for line in str(exc).splitlines():
             click.secho(f"error: {line}", fg="red", err=True)
         sys.exit(exc.exit_code)
@@ -129,7 +136,7 @@ def build(obj: Context, guide, school, layouts, out_dir, page_size, bleed, crop_
                                       make_print_options(bleed, crop_marks, print_mode, no_fields, cmyk))
         for message in dict.fromkeys(str(w.message) for w in caught):
             click.secho(f"warning: {message}", fg="yellow", err=True)
-    except Exception as exc:  # noqa: BLE001 - Context.fail re-raises what is not ours
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - Context.fail words every kind
         obj.fail(exc)
     for path in written:
         click.echo(f"wrote {path}")

@@ -22,6 +22,8 @@ class FastParagraph(Tagged, Paragraph):
     def make(cls, text: str, style) -> "FastParagraph":
         key = (text, id(style))
         parsed = cls._parsed.get(key)
+        if parsed is not None and parsed[3] is not style:  # an id reused after its style was freed
+            parsed = None
         if parsed is None:
             if len(cls._parsed) > 3000:  # bounded: a batch worker sees every school's own texts
                 cls._parsed.clear()
@@ -30,7 +32,7 @@ class FastParagraph(Tagged, Paragraph):
             cls._parsed[key] = (paragraph.style, paragraph.frags, paragraph.bulletText, style)
         else:
             paragraph = cls(text, parsed[0], bulletText=parsed[2], frags=parsed[1])
-        paragraph._key = key
+        paragraph._key, paragraph._source_style = key, style  # holding the style keeps its id ours
         return paragraph
 
     def wrap(self, availWidth, availHeight):
@@ -38,13 +40,13 @@ class FastParagraph(Tagged, Paragraph):
             return self.width, self.height
         key = getattr(self, "_key", None)
         broken = self._broken.get((key, availWidth)) if key else None
-        if broken is not None:
-            self.blPara, self.height, self._wrapWidths = broken
+        if broken is not None and broken[3] is self._source_style:
+            self.blPara, self.height, self._wrapWidths = broken[:3]
             self.width = availWidth
         else:
             super().wrap(availWidth, availHeight)
             if key:
-                self._broken[(key, availWidth)] = (self.blPara, self.height, self._wrapWidths)
+                self._broken[(key, availWidth)] = (self.blPara, self.height, self._wrapWidths, self._source_style)
         self._wrapped_at = availWidth
         return self.width, self.height
 

@@ -171,7 +171,11 @@ def load_guide_source(path: Path):
     """The validated guide and the YAML it came from (for line numbers in later checks).
     Cached per file version: a batch worker builds the same guide for every school."""
     path = Path(path)
-    return _guide_source(path.resolve(), path.stat().st_mtime_ns, path)
+    try:
+        version = path.stat().st_mtime_ns
+    except OSError:
+        return _guide_source.__wrapped__(path.resolve(), 0, path)  # load_yaml words the problem
+    return _guide_source(path.resolve(), version, path)
 
 
 @lru_cache(maxsize=16)

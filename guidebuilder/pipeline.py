@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from guidebuilder import locations
-from guidebuilder.components import MarkupError
 from guidebuilder.errors import BuildError, InputError, Problem
 from guidebuilder.geometry import Geometry, PrintOptions
 from guidebuilder.glyphs import check_glyphs
@@ -47,26 +46,31 @@ def output_path(out_dir: Path, inputs: Inputs, layout: str) -> Path:
     return path
 
 
-def build_pdf(inputs: Inputs, layout: str, page_size: str | None = None, options: PrintOptions | None = None) -> bytes:
-    """One document's PDF bytes. The same inputs always give the same bytes."""
+def build_pdf(inputs: Inputs, layout: str | Path, page_size: str | None = None,
+              options: PrintOptions | None = None) -> bytes:
+    """One document's PDF bytes (`layout`: a name, or a layout file). The same inputs always
+    give the same bytes."""
+    from guidebuilder.components import MarkupError
+    from guidebuilder.errors import display_path
+    from guidebuilder.render import parse_markup
     from guidebuilder.stylesheet import stylesheet_at
     from guidebuilder.template import render_markup
     from guidebuilder.theme import make_theme
 
-    layout_file = locations.find_layout(layout)
+    layout_file = Path(layout) if isinstance(layout, Path) else locations.find_layout(layout)
+    layout = layout_file.name.removesuffix(".xml.j2")
     sheet = stylesheet_at(locations.stylesheet_path())
     size_name = page_size or inputs.school.page_size
-    markup = render_markup(layout_file, tuple(locations.layout_dirs()), guide=inputs.guide,
+    search = tuple(dict.fromkeys([layout_file.resolve().parent, *locations.layout_dirs()]))
+    markup = render_markup(layout_file, search, guide=inputs.guide,
                            school=inputs.school, page_size=size_name, layout=layout)
-    from guidebuilder.render import parse_markup
-
-    root = parse_markup(markup, str(layout_file.name))
+    root = parse_markup(markup, display_path(layout_file))
     theme = make_theme(sheet, inputs.school, inputs.school_file)
     check_glyphs(theme.fonts, [inputs.guide_source, inputs.school_source], markup, layout_file)
     try:
         return _fit(root, theme, inputs, size_name, layout, options or PrintOptions())
     except MarkupError as exc:
-        raise InputError([Problem(layout_file.name, None, "", f"markup line {exc.line}: {exc}")]) from None
+        raise InputError([Problem(display_path(layout_file), None, "", f"markup line {exc.line}: {exc}")]) from None
 
 
 def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: PrintOptions) -> bytes:

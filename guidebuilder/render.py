@@ -17,6 +17,10 @@ from guidebuilder.components import REGISTRY, MarkupError
 from guidebuilder.errors import InputError, Problem, did_you_mean
 
 INLINE_TAGS = {"b", "i", "a", "br"}
+# What designers who know HTML (or ReportLab's RML) reach for, and our element for it.
+HTML_NAMES = {"para": "p", "div": "panel", "span": "p", "ul": "list", "ol": "list", "li": "item", "h1": "title",
+              "h2": "heading", "h3": "heading", "img": "image", "strong": "b", "em": "i", "hr": "rule", "tr": "row",
+              "td": "cell", "th": "cell", "blockTable": "table", "spacer": "spacer"}
 
 
 @dataclass
@@ -128,7 +132,8 @@ def _component(element, parent: str | None = None):
         raise MarkupError(element.sourceline, "unexpected node in markup")
     cls = REGISTRY.get(tag)
     if cls is None:
-        raise MarkupError(element.sourceline, f"unknown element <{tag}>{did_you_mean(tag, REGISTRY)}")
+        hint = f', did you mean "{HTML_NAMES[tag]}"?' if tag in HTML_NAMES else did_you_mean(tag, REGISTRY)
+        raise MarkupError(element.sourceline, f"unknown element <{tag}>{hint}")
     parents = _parents_of(tag)
     if parents and parent not in parents:
         raise MarkupError(element.sourceline, f"<{tag}> belongs inside {' or '.join(f'<{p}>' for p in parents)}")
@@ -144,6 +149,8 @@ def _component(element, parent: str | None = None):
             raise MarkupError(child.sourceline, f"<{tag}> may hold only {', '.join('<%s>' % c for c in cls.children)},"
                                                 f" not <{child.tag}>")
         kids.append(_component(child, tag))
+    if len(kids) < cls.min_children:
+        raise MarkupError(element.sourceline, f"<{tag}> needs at least {cls.min_children} child element(s)")
     stray = (element.text or "").strip() or next((c.tail.strip() for c in element if (c.tail or "").strip()), "")
     if stray:
         raise MarkupError(element.sourceline, f"<{tag}> holds elements, not text (found \"{stray[:30]}\");"

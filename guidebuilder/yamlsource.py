@@ -45,19 +45,34 @@ def _loader_class():
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_yaml(path: Path) -> YamlSource:
-    path = Path(path)
-    name = display_path(path)
+def read_limited(path: Path, limit: int, name: str) -> bytes:
+    """The bytes of a regular file no larger than `limit` (a FIFO or /dev/zero is refused unread)."""
+    import stat
+
     try:
-        raw = path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError([Problem(name, None, "", "is not a regular file")])
+        if info.st_size > limit:
+            raise InputError([Problem(name, None, "", f"file is {info.st_size:,} bytes, over the {limit:,} byte limit")])
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1)
     except FileNotFoundError:
         raise InputError([Problem(name, None, "", "file not found")]) from None
     except IsADirectoryError:
         raise InputError([Problem(name, None, "", "is a folder, expected a YAML file")]) from None
     except OSError as exc:
         raise InputError([Problem(name, None, "", f"cannot be read ({exc.strerror})")]) from None
+
+
+def load_yaml(path: Path) -> YamlSource:
+    path = Path(path)
+    name = display_path(path)
+    raw = read_limited(path, MAX_YAML_BYTES, name)
     if len(raw) > MAX_YAML_BYTES:
-        raise InputError([Problem(name, None, "", f"file is {len(raw):,} bytes, over the {MAX_YAML_BYTES:,} byte limit")])
+        raise InputError([Problem(name, None, "", f"file is over the {MAX_YAML_BYTES:,} byte limit")])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -66,10 +81,34 @@ def load_yaml(path: Path) -> YamlSource:
     return parse_yaml(text, path)
 
 
+def _prescan(text: str) -> None:
+    """Walk the parser's events (flat, no recursion) before composing: the composer recurses
+    once per nesting level and merge keys expand before anything else could count them."""
+    depth = nodes = 0
+    loader = _loader_class()(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _TooBig(event.start_mark.line + 1, f"values are nested too deeply (at most {MAX_DEPTH} levels)")
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            elif isinstance(event, yaml.ScalarEvent) and event.value == "<<" and not event.style:
+                raise _TooBig(event.start_mark.line + 1, "merge keys (<<) are not supported; write the keys out")
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise _TooBig(event.start_mark.line + 1, f"the file holds more than {MAX_NODES:,} values")
+    finally:
+        loader.dispose()
+
+
 def parse_yaml(text: str, path: Path) -> YamlSource:
     name = display_path(path)
     loader = _loader_class()(text)
     try:
+        _prescan(text)
         node = loader.get_single_node()
         if node is None:
             raise InputError([Problem(name, 1, "", "the file is empty (expected a mapping of keys)")])

@@ -34,7 +34,22 @@ class Attr:
 
 
 def length(text: str) -> float:
-    return parse_length(text)
+    value = parse_length(text)
+    if value < 0:
+        raise ValueError("expected a length of zero or more")
+    return value
+
+
+def positive(kind):
+    """A number reader that refuses zero and negative values."""
+    def read(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise ValueError("expected a number above zero")
+        return value
+
+    read.__name__ = f"positive {kind.__name__}"
+    return read
 
 
 def boolean(text: str) -> bool:
@@ -82,6 +97,7 @@ class Component:
     role: ClassVar[str] = "Div"          # the PDF structure role, for tagging
     attributes: ClassVar[dict[str, Attr]] = {}
     children: ClassVar[str | tuple[str, ...]] = "blocks"   # "blocks", "inline", "none" or tags
+    min_children: ClassVar[int] = 0
     doc: ClassVar[str] = ""
 
     def __init__(self, element, kids: list["Component"], inline: str):

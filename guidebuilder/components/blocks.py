@@ -26,6 +26,7 @@ class Cell(Component):
 @register
 class Row(Component):
     tag, role, children = "row", "TR", ("cell",)
+    min_children = 1
     doc = "One table row of <cell> elements."
     attributes = {}
 
@@ -33,6 +34,7 @@ class Row(Component):
 @register
 class Table(Component):
     tag, role, children = "table", "Table", ("row",)
+    min_children = 1
     doc = "A table; the first row is the header and repeats when the table breaks across pages."
     attributes = {
         "widths": Attr(numbers, doc='relative column widths, e.g. "1,1,2"; default: sized to the text'),
@@ -194,6 +196,7 @@ class Col(Component):
 @register
 class Grid(Component):
     tag, role, children = "grid", "Div", ("col",)
+    min_children = 1
     doc = "Side-by-side columns on the 12-column grid; they do not break across pages."
     attributes = {
         "valign": Attr(choice("top", "middle", "bottom"), "top", doc="vertical alignment of the columns"),

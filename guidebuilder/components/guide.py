@@ -37,6 +37,7 @@ class Fact(Component):
 @register
 class Facts(Component):
     tag, role, children = "facts", "Div", ("fact",)
+    min_children = 1
     doc = "Key-fact cards (2 to 4 <fact> elements) in one row, or stacked in a narrow column."
     attributes = {"layout": Attr(choice("row", "column"), "row", doc="row: side by side; column: stacked")}
 
@@ -71,6 +72,7 @@ class Step(Component):
 @register
 class Steps(Component):
     tag, role, children = "steps", "L", ("step",)
+    min_children = 1
     doc = "Numbered steps with brand-coloured numbers, in a row (the pathway) or a column."
     attributes = {"layout": Attr(choice("row", "column"), "column", doc="row: side by side; column: stacked")}
 
@@ -129,6 +131,7 @@ class Check(Component):
 @register
 class Group(Component):
     tag, role, children = "group", "L", ("check",)
+    min_children = 1
     doc = "A checklist group: a heading and its <check> items."
     attributes = {"heading": Attr(rich, required=True, doc="the group's heading")}
 
@@ -136,6 +139,7 @@ class Group(Component):
 @register
 class Checklist(Component):
     tag, role, children = "checklist", "Div", ("group",)
+    min_children = 1
     doc = "Tick-box groups; within a column the boxes line up. Groups are never split."
     attributes = {"columns": Attr(choice("1", "2"), "1", doc="set the groups in one or two columns")}
 

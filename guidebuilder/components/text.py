@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from guidebuilder.components.base import Attr, Component, boolean, choice, length, register
+from guidebuilder.components.base import Attr, Component, boolean, choice, length, positive, register
 from guidebuilder.stylesheet import parse_length
 from guidebuilder.tagging import tag
 
@@ -65,8 +65,8 @@ class Document(Component):
         "lang": Attr(default="en", doc="language tag written into the PDF"),
         "fit": Attr(choice("flow", "one-page"), "flow",
                     doc="one-page: shrink type until everything fits one page, or fail"),
-        "min-font-size": Attr(float, 8.0, doc="smallest body size one-page may shrink to (pt)"),
-        "max-pages": Attr(int, 4, doc="the build fails when the document runs longer"),
+        "min-font-size": Attr(positive(float), 8.0, doc="smallest body size one-page may shrink to (pt)"),
+        "max-pages": Attr(positive(int), 4, doc="the build fails when the document runs longer"),
         "running-header": Attr(doc="text of the slim brand band on pages after the first"),
         "footer": Attr(doc="footer text on every page"),
         "page-numbers": Attr(boolean, True, doc="print 'Page N of M' in the footer"),
@@ -174,6 +174,7 @@ class Item(_Text):
 @register
 class List(Component):
     tag, role, children = "list", "L", ("item",)
+    min_children = 1
     doc = "A bulleted or numbered list of <item> elements."
     attributes = {"style": Attr(choice("bullet", "number"), "bullet", doc="bullet or number markers")}
 
