@@ -151,9 +151,17 @@ def _guide_id(guide_file: Path) -> str:
 
 
 def _reportlab_version() -> str:
-    from importlib.metadata import version
+    """The versions of everything that shapes a PDF: a new one rebuilds every output."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return version("reportlab")
+    parts = []
+    for package in ("reportlab", "rl-accel", "font-source-sans-pro", "svglib", "pillow", "segno", "lxml",
+                    "jinja2", "pyyaml", "pydantic"):
+        try:
+            parts.append(f"{package}={version(package)}")
+        except PackageNotFoundError:
+            parts.append(f"{package}=none")
+    return ";".join(parts)
 
 
 # ---- phase 2: build --------------------------------------------------------------------

@@ -46,10 +46,16 @@ def _colour(value: Any) -> str:
 Colour = Annotated[str, BeforeValidator(_colour)]
 
 
+MAX_URL = 300  # a QR code for a longer address is too dense to print at a readable size
+
+
 def _url(value: str) -> str:
     value = value.strip()
     if not _URL.match(value):
         raise PydanticCustomError("url", "expected a web address starting with https:// or http://")
+    if len(value) > MAX_URL:
+        raise PydanticCustomError("url", "the address is {n} characters long; use one of at most {m} (a short link)",
+                                  {"n": len(value), "m": MAX_URL})
     return value
 
 

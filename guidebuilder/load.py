@@ -233,6 +233,9 @@ def load_school_source(path: Path):
     """The validated school and the YAML it came from."""
     path = Path(path)
     source = load_yaml(path)
+    if isinstance(source.data, dict) and "slug" in source.data:
+        raise InputError([Problem(source.name, source.line_of(("slug",)), "slug",
+                                  "is the school's folder name and cannot be set here; rename the folder")])
     return school_from_source(source, path.resolve().parent.name), source
 
 
@@ -265,11 +268,6 @@ def _decode_font(target: Path) -> None:
 
     register_font(target)
 
-
-def school_folder(school_path: Path) -> Path:
-    return Path(school_path).resolve().parent
-
-
 def _asset_problem(source: YamlSource, keypath: tuple, relative: str | None, decode) -> Problem | None:
     """An asset must be a readable file inside the school's folder (symbolic links included)."""
     from guidebuilder.errors import BuildError
@@ -289,6 +287,3 @@ def _asset_problem(source: YamlSource, keypath: tuple, relative: str | None, dec
         return Problem(*where, str(exc).replace(str(target), f'"{relative}"'))
     return None
 
-
-def asset_path(school_file: Path, relative: str) -> Path:
-    return (Path(school_file).resolve().parent / relative).resolve()

@@ -76,18 +76,8 @@ class RenderContext:
     def ink(self, role: str, large: bool = False) -> str:
         """The text colour for `role` on the current background, readable by WCAG AA."""
         theme = self.theme
-        if role in ("text", "muted"):
-            wanted = theme.text if role == "text" else theme.muted
-        else:
-            wanted = theme.colour(role)
-        from guidebuilder.colours import contrast, luminance, readable_on
-
-        minimum = 3.0 if large else 4.5
-        if contrast(wanted, self.background) >= minimum:
-            return wanted
-        if luminance(self.background) < 0.7:  # a brand fill: white or near-black, whichever reads
-            return theme.text_on(self.background)
-        return readable_on(wanted, self.background, minimum)  # paper or a light tint: a darker shade
+        wanted = {"text": theme.text, "muted": theme.muted}.get(role) or theme.colour(role)
+        return theme.readable(wanted, self.background, large)
 
     def asset(self, relative: str) -> Path:
         """A file in the school's folder; paths that leave it are refused."""
@@ -187,6 +177,3 @@ def _squash(text: str | None) -> str:
 
     return re.sub(r"\s+", " ", text)
 
-
-def build_flowables(root, ctx: RenderContext) -> list:
-    return root.build(ctx)

@@ -41,6 +41,21 @@ class Stylesheet:
     colors: dict
 
 
+# What the components read: a stylesheet without one of these is an error, never a KeyError.
+REQUIRED = {
+    "page": ("margin", "gutter", "running_header", "footer", "panel_margin", "fold_gutter"),
+    "space": ("section", "heading_after", "paragraph", "block", "check_gap", "panel_padding", "hero_padding",
+              "list_indent", "rule"),
+    "type": ("title", "subtitle", "brand", "lead", "h2", "h3", "body", "table", "small", "fact_value",
+             "fact_label", "step_number", "step_title", "step_text", "check", "check_detail", "band"),
+    "neutrals": ("text", "muted", "rule"),
+    "colors": ("band", "heading", "rule", "link", "step_number", "fact_card", "fact_value", "fact_rule", "callout",
+               "callout_rule", "panel", "table_header", "tick", "notes_rule"),
+}
+WEIGHTS = ("regular", "bold", "italic", "bold_italic")
+FONT_STYLES = ("regular", "bold", "italic", "bold_italic")
+
+
 @lru_cache(maxsize=8)
 def load_stylesheet(path: Path, mtime: float = 0.0) -> Stylesheet:
     source = load_yaml(path)
@@ -68,13 +83,49 @@ def load_stylesheet(path: Path, mtime: float = 0.0) -> Stylesheet:
     types = {}
     for key, value in section("type").items():
         try:
-            types[key] = TypeStyle(**value)
-        except (TypeError, ValueError):
+            style = TypeStyle(**value)
+            if not all(isinstance(n, (int, float)) and not isinstance(n, bool) and n > 0
+                       for n in (style.size, style.leading)):
+                raise ValueError
+            types[key] = style
+        except (TypeError, ValueError, AttributeError):
             problems.append(Problem(source.name, source.line_of(("type", key)), f"type.{key}",
-                                    "expected {size: N, leading: N, weight: regular|bold|italic}"))
+                                    "expected {size: N, leading: N, weight: regular|bold|italic|bold_italic} with N above 0"))
+    fonts, neutrals, colors = section("fonts"), section("neutrals"), section("colors")
+    for key, style in types.items():
+        if style.weight not in WEIGHTS:
+            problems.append(Problem(source.name, source.line_of(("type", key)), f"type.{key}.weight",
+                                    f'expected one of {", ".join(WEIGHTS)}, got "{style.weight}"'))
+    for key in FONT_STYLES:
+        if not isinstance(fonts.get(key), str):
+            problems.append(Problem(source.name, source.line_of(("fonts",)), f"fonts.{key}", "required key is missing"))
+    for key, value in neutrals.items():
+        if not (isinstance(value, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", value)):
+            problems.append(Problem(source.name, source.line_of(("neutrals", key)), f"neutrals.{key}",
+                                    'expected a colour like "#1B1F24"'))
+    for key, value in colors.items():
+        if not _colour_role(str(value), neutrals):
+            problems.append(Problem(source.name, source.line_of(("colors", key)), f"colors.{key}",
+                                    f'expected primary, secondary or accent (with an optional tint like "primary '
+                                    f'12%"), a neutral, or "#RRGGBB"; got "{value}"'))
+    for name, keys in REQUIRED.items():
+        have = {"page": page, "space": space, "type": types, "neutrals": neutrals, "colors": colors}[name]
+        for key in keys:
+            if key not in have and not any(p.key == f"{name}.{key}" for p in problems):
+                problems.append(Problem(source.name, source.line_of((name,)), f"{name}.{key}", "required key is missing"))
     if problems:
-        raise InputError(problems)
-    return Stylesheet(Path(path), page, section("fonts"), types, space, section("neutrals"), section("colors"))
+        raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.key)))
+    return Stylesheet(Path(path), page, fonts, types, space, neutrals, colors)
+
+
+def _colour_role(value: str, neutrals: dict) -> bool:
+    parts = value.split()
+    if len(parts) == 2 and parts[0] == "neutral":
+        return parts[1] in neutrals
+    if len(parts) == 1 and (parts[0] in neutrals or re.fullmatch(r"#[0-9A-Fa-f]{6}", parts[0])):
+        return True
+    return (parts[0] in ("primary", "secondary", "accent") and
+            (len(parts) == 1 or (len(parts) == 2 and re.fullmatch(r"\d{1,3}(\.\d+)?%", parts[1]) is not None)))
 
 
 def stylesheet_at(path: Path) -> Stylesheet:

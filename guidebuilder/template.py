@@ -70,7 +70,12 @@ def _bytecode_cache():
     from jinja2 import FileSystemBytecodeCache
 
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = Path(base) / "guidebuilder" / "jinja"
+    import jinja2
+
+    from guidebuilder import __version__
+
+    # Compiled code depends on the environment's options and versions: a new one starts afresh.
+    folder = Path(base) / "guidebuilder" / f"jinja-{__version__}-{jinja2.__version__}-sandbox-autoescape"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:

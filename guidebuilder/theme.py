@@ -55,10 +55,18 @@ class Theme:
             return tint
         return base
 
-    def text_colour(self, role: str, background: str = WHITE, large: bool = False) -> str:
-        """The colour of `role` made readable on `background` (3:1 for large text, else 4.5:1)."""
-        wanted = self.colour(role)
-        return readable_on(wanted, background, 3.0 if large else 4.5)
+    def readable(self, wanted: str, background: str = WHITE, large: bool = False) -> str:
+        """`wanted` as text on `background`, meeting WCAG AA (3:1 for large text, else 4.5:1):
+        unchanged when it passes; on a brand fill, white or near-black; on paper or a light
+        tint, a darker shade of it. The one rule for every text colour and for `check`'s notes."""
+        from guidebuilder.colours import luminance
+
+        minimum = 3.0 if large else 4.5
+        if contrast(wanted, background) >= minimum:
+            return wanted
+        if luminance(background) < 0.7:
+            return self.text_on(background)
+        return readable_on(wanted, background, minimum)
 
     def text_on(self, fill: str) -> str:
         """Near-black or white, whichever reads better on `fill`."""
@@ -120,7 +128,7 @@ class Theme:
             before = contrast(wanted, background)
             if before >= minimum:
                 continue
-            used = readable_on(wanted, background, minimum)
+            used = self.readable(wanted, background, large)
             where = "white" if background_role is None else f"the {background_role.replace('_', ' ')} tint"
             notes.append(f"{role.replace('_', ' ')} text: {wanted} on {where} is {before:.1f}:1 (needs {minimum:g}:1); "
                          f"using {used} ({contrast(used, background):.1f}:1); fills keep {wanted}")

@@ -83,8 +83,10 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
     canvasmaker = _numbered_canvas(lambda canvas, n, total: _furniture(canvas, n, total, ctx), ctx.geometry)
     try:
         doc.build(story, canvasmaker=canvasmaker)
-    except Exception as exc:  # ReportLab reports layout failures as bare exceptions
-        if "too large" in str(exc) or "LayoutError" in exc.__class__.__name__:
+    except Exception as exc:
+        from reportlab.platypus.doctemplate import LayoutError
+
+        if isinstance(exc, LayoutError) or "too large" in str(exc):
             raise TooLarge("a block (a table, panel or group) is taller than a whole page") from None
         raise
     return buffer.getvalue(), doc.page

@@ -160,13 +160,13 @@ def _to_data(loader, node, keypath, source: YamlSource, problems: list[Problem],
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int)):
-                problems.append(Problem(source.name, key_node.start_mark.line + 1, _dotted(keypath),
+                problems.append(Problem(source.name, key_node.start_mark.line + 1, dotted(keypath),
                                         "a key must be a plain word"))
                 continue
             key = str(key)
             if key in result:
                 problems.append(Problem(
-                    source.name, key_node.start_mark.line + 1, _dotted(keypath + (key,)),
+                    source.name, key_node.start_mark.line + 1, dotted(keypath + (key,)),
                     f"duplicate key (first set on line {source.lines[keypath + (key,)]}); remove one of them"))
                 continue
             source.lines[keypath + (key,)] = key_node.start_mark.line + 1
@@ -180,11 +180,9 @@ def _to_data(loader, node, keypath, source: YamlSource, problems: list[Problem],
         return node.value
 
 
-def _dotted(keypath) -> str:
+def dotted(keypath) -> str:
     out = ""
     for part in keypath:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
-
-dotted = _dotted

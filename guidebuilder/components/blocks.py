@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from guidebuilder.components.base import Attr, Component, boolean, choice, length, numbers, register, rich
+from guidebuilder.components.base import (Attr, Component, MarkupError, boolean, choice, length, numbers, register,
+                                          rich)
 from guidebuilder.components.text import paragraph
 from guidebuilder.tagging import tag
 
@@ -59,7 +60,6 @@ class Table(Component):
         if self["widths"]:
             weights = self["widths"]
             if len(weights) != columns:
-                from guidebuilder.components.base import MarkupError
 
                 raise MarkupError(self.line, f"<table widths> names {len(weights)} columns, the rows have {columns}")
             col_widths = [width * w / sum(weights) for w in weights]
@@ -173,6 +173,12 @@ class Columns(Component):
     def build(self, ctx):
         from guidebuilder.flowables import ColumnsEnd, ColumnsStart
 
+        if ctx.info.get("has columns"):
+            raise MarkupError(self.line, "a document holds at most one <columns>")
+        if ctx.available_width != ctx.frame_width or ctx.span is not None or ctx.background != "#FFFFFF":
+            raise MarkupError(self.line, "<columns> belongs directly in <document>, not inside another element")
+        ctx.info["has columns"] = True
+
         gutter = ctx.theme.page("gutter")
         count = int(self["count"])
         with ctx.width((ctx.available_width - gutter * (count - 1)) / count):
@@ -211,7 +217,6 @@ class Grid(Component):
         unit = (width - 11 * gutter) / 12
         spans = [kid["span"] for kid in self.kids]
         if sum(spans) > 12:
-            from guidebuilder.components.base import MarkupError
 
             raise MarkupError(self.line, f"<grid>: the spans of its columns add up to {sum(spans)}, over 12")
         widths = [s * unit + (s - 1) * gutter for s in spans]

@@ -179,7 +179,7 @@ class Checklist(Component):
                 text = [paragraph(ctx, check.inline, "check", spaceAfter=0)]
                 if check["detail"]:
                     text.append(paragraph(ctx, check["detail"], "check_detail", ctx.ink("muted"), spaceAfter=0))
-            field = _field(number, item, check) if ctx.options is None or ctx.options.fields else None
+            field = _field(number, item, check, ctx) if ctx.options is None or ctx.options.fields else None
             box = TickBox(side, ctx.ink("tick"), max(0.9, theme.space("rule")), (leading - side) / 2, field)
             items.append((box, text))
             rows.append(Row([Cell([box], side + gap), Cell(text, text_width)], "top", theme.space("check_gap")))
@@ -187,7 +187,7 @@ class Checklist(Component):
         return rows
 
 
-def _field(group: int, item: int, check) -> tuple[str, str]:
+def _field(group: int, item: int, check, ctx) -> tuple[str, str]:
     """A stable, unique field name (group and item number, then the item's words) and a tooltip."""
     import re
 
@@ -195,7 +195,13 @@ def _field(group: int, item: int, check) -> tuple[str, str]:
     from guidebuilder.scaffold import slugify
 
     text = unescape(re.sub(r"<[^>]+>", "", check.inline))
-    return f"check-{group:02d}-{item:02d}-{slugify(text)[:40]}", text
+    name = f"check-{group:02d}-{item:02d}-{slugify(text)[:40]}"
+    taken = ctx.info.setdefault("field names", set())
+    base, n = name, 2
+    while name in taken:  # a second checklist in one document: its own names
+        name, n = f"{base}-{n}", n + 1
+    taken.add(name)
+    return name, text
 
 
 @register
