@@ -49,7 +49,7 @@ def _strings(data, keypath=()):
 
 def check_glyphs(family, sources, markup: str, layout_file) -> None:
     """Raise InputError naming each text (file, line, key) with characters the font lacks."""
-    fonts = (family.regular, family.bold)
+    fonts = (family.regular, family.bold, family.italic, family.bold_italic)
     covered = _covered(fonts)
     from reportlab.pdfbase import pdfmetrics
 
@@ -66,7 +66,11 @@ def check_glyphs(family, sources, markup: str, layout_file) -> None:
                                         f"the font {font} has no glyph for {_describe(missing)}; "
                                         f"use a font that covers it, or other characters"))
     if not problems:  # text the layout itself adds (bullets, separators) must print too
-        missing = _printable_missing(re.sub(r"<[^>]*>", " ", markup), covered, fonts)
+        import html
+
+        # Element text and attribute values (fact labels, footers...), and what code adds: bullets.
+        printed = html.unescape(re.sub(r"</?[\w-]+|[\w-]+=", " ", markup)) + "\u2022\u00b7"
+        missing = _printable_missing(printed, covered, fonts)
         if missing:
             problems.append(Problem(display_path(layout_file), None, "",
                                     f"the font {font} has no glyph for {_describe(missing)}"))

@@ -19,7 +19,8 @@ WHITE = "#FFFFFF"
 
 MIN_PRINT_SIZE = 7.5  # the smallest type a printed page should carry (design brief)
 
-LINE_ROLES = ("rule", "notes_rule")  # hairlines that must stay visible in print
+LINE_ROLES = ("rule", "notes_rule")
+INK_ROLES = ("heading", "link", "step_number", "fact_value", "tick")  # the brand colour set as text  # hairlines that must stay visible in print
 
 _STYLES: dict = {}  # per process: ParagraphStyles by value
 
@@ -46,6 +47,8 @@ class Theme:
         if parts[0] in self.sheet.neutrals:
             return self.sheet.neutrals[parts[0]]
         base = self.brand.get(parts[0]) or (parts[0] if parts[0].startswith("#") else None)
+        if parts[0] == "primary" and len(parts) == 1 and role_or_value in INK_ROLES:
+            base = self.brand["primary_ink"]
         if base is None:
             raise KeyError(f'unknown colour role "{role_or_value}"')
         if len(parts) == 2 and parts[1].endswith("%"):
@@ -118,20 +121,21 @@ class Theme:
 
     def contrast_notes(self) -> list[str]:
         """What the theme did to keep brand colours readable, for `guidebuilder check`."""
-        from guidebuilder.colours import contrast
-
         notes = []
         for role, background_role, large in TEXT_ROLES:
             background = WHITE if background_role is None else self.colour(background_role)
-            wanted = self.colour(role)
-            minimum = 3.0 if large else 4.5
-            before = contrast(wanted, background)
-            if before >= minimum:
+            expression = str(self.sheet.colors.get(role, role)).split()
+            wanted = self.brand.get(expression[0], self.colour(role)) if len(expression) == 1 else self.colour(role)
+            used = self.readable(self.colour(role), background, large)
+            if used == wanted:
                 continue
-            used = self.readable(wanted, background, large)
+            minimum = 3.0 if large else 4.5
             where = "white" if background_role is None else f"the {background_role.replace('_', ' ')} tint"
-            notes.append(f"{role.replace('_', ' ')} text: {wanted} on {where} is {before:.1f}:1 (needs {minimum:g}:1); "
-                         f"using {used} ({contrast(used, background):.1f}:1); fills keep {wanted}")
+            why = (" (the secondary colour: the primary is too light for text)"
+                   if self.colour(role) == self.brand["primary_ink"] != self.brand["primary"] else "")
+            notes.append(f"{role.replace('_', ' ')} text: {wanted} on {where} is {contrast(wanted, background):.1f}:1 "
+                         f"(needs {minimum:g}:1); using {used} ({contrast(used, background):.1f}:1); "
+                         f"fills keep {wanted}{why}")
         return notes
 
     def scaled(self, scale: float) -> "Theme":
@@ -142,7 +146,12 @@ def make_theme(sheet: Stylesheet, school, school_file: Path | None) -> Theme:
     primary = school.colors.primary
     secondary = school.colors.secondary or primary
     accent = school.colors.accent or secondary
-    brand = {"primary": primary, "secondary": secondary, "accent": accent}
+    # A primary too light for text (a gold, a sky blue) would only pass darkened to an olive or
+    # a grey-blue; a secondary that reads well is closer to the brand.
+    ink = primary
+    if contrast(primary, WHITE) < 3.0 and contrast(secondary, WHITE) >= 4.5:
+        ink = secondary
+    brand = {"primary": primary, "secondary": secondary, "accent": accent, "primary_ink": ink}
     return Theme(sheet, brand, _family(sheet, school, school_file))
 
 
