@@ -204,14 +204,13 @@ class Section(Component):
     def build(self, ctx):
         from reportlab.platypus import KeepTogether
 
-        parts = [kid.build(ctx) for kid in self.kids]
-        flowables = []
-        if len(parts) >= 2:
-            flowables.append(KeepTogether(parts[0] + parts[1][:1]))
-            flowables.extend(parts[1][1:])
-            for part in parts[2:]:
-                flowables.extend(part)
-        else:
-            for part in parts:
-                flowables.extend(part)
-        return flowables
+        flat = [f for kid in self.kids for f in kid.build(ctx)]
+        # The heading, each block after it that keeps with the next ("These are the main ones:"),
+        # and the block they lead to stay together. (ReportLab's own keepWithNext chain stops at
+        # a KeepTogether, as a short table is, so the opening is grouped here.)
+        opening, i = [], 0
+        while i < len(flat) and (i == 0 or flat[i - 1].getKeepWithNext()):
+            f = flat[i]
+            opening.extend(f._content if isinstance(f, KeepTogether) else [f])
+            i += 1
+        return ([KeepTogether(opening)] if opening else []) + flat[i:]
