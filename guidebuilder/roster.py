@@ -45,14 +45,10 @@ def read_roster(path: Path) -> list[RosterRow]:
     """Parse the CSV; raises InputError only for a file that cannot be read as a roster at all."""
     from guidebuilder.models import School
     from guidebuilder.scaffold import slugify
+    from guidebuilder.yamlsource import read_limited
 
     name = display_path(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError([Problem(name, None, "", f"cannot be read ({exc.strerror or exc})")]) from None
-    if len(raw) > MAX_ROSTER_BYTES:
-        raise InputError([Problem(name, None, "", f"file is over the {MAX_ROSTER_BYTES:,} byte limit")])
+    raw = read_limited(Path(path), MAX_ROSTER_BYTES, name)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
