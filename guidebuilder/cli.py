@@ -91,7 +91,10 @@ def main(ctx: click.Context, debug: bool) -> None:
     Examples:
       guidebuilder build                       the default guide for the default school
       guidebuilder build --school lakeside     branded for content/schools/lakeside
+      guidebuilder build --layout brochure     the tri-fold brochure
+      guidebuilder batch --roster schools.csv  every school of a spreadsheet, in parallel
       guidebuilder check                       validate every guide, school and layout
+      guidebuilder new-school "Lakeside Community College"
     """
     ctx.obj = Context(debug)
     # A short run frees everything at exit: collecting cycles along the way, and again at
@@ -244,7 +247,8 @@ def schools(obj: Context) -> None:
 @click.option("--page-size", type=PAGE_SIZES, help="Override every school's page size.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per CPU).")
 @click.option("--force", is_flag=True, help="Rebuild everything, even outputs that are up to date.")
-@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write into; files go to OUT/<school>/<guide>-<layout>.pdf.")
 @click.option("--shard", metavar="K/N", help="Build only the K-th of N stable slices of the schools.")
 @click.option("--combine", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write one PDF holding every document, in school order, for a print shop.")
