@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from reportlab.lib.colors import HexColor
-from reportlab.platypus import Flowable, Paragraph
+from reportlab.platypus import Flowable, HRFlowable, Paragraph
 
 from guidebuilder.tagging import Tagged, artifact
 
@@ -84,7 +84,7 @@ class Band(Flowable):
     def __init__(self, content, fill: str, padding: tuple[float, float], geometry, top_margin: float,
                  span: tuple[float, float] | None = None):
         super().__init__()
-        self.content, self.fill = content, fill
+        self.content, self.fill = unkept(content), fill
         self.pad_top, self.pad_bottom = padding
         self.geometry, self.top_margin = geometry, top_margin
         self.span = span  # a brochure panel's left and right edges (trim coordinates); else the page
@@ -336,6 +336,25 @@ class ColumnsStart(Flowable):
         pass
 
 
+def unkept(flowables) -> list:
+    """KeepTogether wrappers opened up: a cell or band never breaks anyway, and a KeepTogether
+    asked for its size outside a frame claims the height of a whole page."""
+    from reportlab.platypus import KeepTogether
+
+    out = []
+    for f in flowables:
+        out.extend(unkept(f._content) if isinstance(f, KeepTogether) else [f])
+    return out
+
+
+class Hairline(HRFlowable):
+    """A horizontal rule: decoration, so an artifact in a tagged PDF."""
+
+    def draw(self):
+        with artifact(self.canv):
+            super().draw()
+
+
 class Cell:
     """One column of a Row: its flowables, width, padding (left, right, top, bottom), an
     optional fill and an optional rule along one edge (side, width, colour)."""
@@ -343,7 +362,7 @@ class Cell:
     __slots__ = ("content", "width", "padding", "fill", "rule", "align")
 
     def __init__(self, content, width, padding=(0, 0, 0, 0), fill=None, rule=None, align="left"):
-        self.content, self.width, self.padding = list(content), width, padding
+        self.content, self.width, self.padding = unkept(content), width, padding
         self.fill, self.rule, self.align = fill, rule, align
 
 

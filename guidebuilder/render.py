@@ -17,6 +17,7 @@ from guidebuilder.components import REGISTRY, MarkupError
 from guidebuilder.errors import InputError, Problem, did_you_mean
 
 INLINE_TAGS = {"b", "i", "a", "br"}
+TOP_LEVEL_ONLY = {"columns", "fold-panel"}  # they set the page's frames
 # What designers who know HTML (or ReportLab's RML) reach for, and our element for it.
 HTML_NAMES = {"para": "p", "div": "panel", "span": "p", "ul": "list", "ol": "list", "li": "item", "h1": "title",
               "h2": "heading", "h3": "heading", "img": "image", "strong": "b", "em": "i", "hr": "rule", "tr": "row",
@@ -124,6 +125,8 @@ def _component(element, parent: str | None = None):
     if cls is None:
         hint = f', did you mean "{HTML_NAMES[tag]}"?' if tag in HTML_NAMES else did_you_mean(tag, REGISTRY)
         raise MarkupError(element.sourceline, f"unknown element <{tag}>{hint}")
+    if tag in TOP_LEVEL_ONLY and parent != "document":
+        raise MarkupError(element.sourceline, f"<{tag}> belongs directly in <document>")
     parents = _parents_of(tag)
     if parents and parent not in parents:
         raise MarkupError(element.sourceline, f"<{tag}> belongs inside {' or '.join(f'<{p}>' for p in parents)}")

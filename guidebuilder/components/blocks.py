@@ -251,9 +251,10 @@ class Rule(Component):
 
     def build(self, ctx):
         from reportlab.lib.colors import HexColor
-        from reportlab.platypus import HRFlowable
 
-        return [HRFlowable(width="100%", thickness=ctx.theme.space("rule"), color=HexColor(self.colour(ctx, self["colour"])),
+        from guidebuilder.flowables import Hairline
+
+        return [Hairline(width="100%", thickness=ctx.theme.space("rule"), color=HexColor(self.colour(ctx, self["colour"])),
                            spaceBefore=ctx.theme.space("paragraph"), spaceAfter=ctx.theme.space("paragraph"))]
 
 
