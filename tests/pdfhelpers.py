@@ -217,3 +217,20 @@ STANDARD_14 = re.compile(r"^(Helvetica|Times|Courier|Symbol|ZapfDingbats)", re.I
 def base_font_name(font) -> str:
     name = str(font.get("/BaseFont", "")).lstrip("/")
     return re.sub(r"^[A-Z]{6}\+", "", name)
+
+
+def live_processes(field: int, value: int) -> list[int]:
+    """Live (non-zombie) processes whose /proc stat field `field` (after the command name:
+    1 is the parent pid, 2 the process group) equals `value`. No psutil needed."""
+    from pathlib import Path
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        if int(fields[field]) == value and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found

@@ -145,17 +145,10 @@ def assert_manifest_matches_files(out: Path, outputs: dict) -> None:
 
 
 def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes in process group `pgid`, from /proc."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(stat.parent.name))
-    return members
+    """Live (non-zombie) processes in process group `pgid`."""
+    from pdfhelpers import live_processes
+
+    return live_processes(2, pgid)
 
 
 def kill_group(pgid: int) -> None:

@@ -176,17 +176,10 @@ def test_missing_output_folder_is_created(tmp_path, command):
 
 
 def children_of(pid: int) -> list[int]:
-    """Live child processes of `pid`, from /proc (no psutil)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
+    """Live child processes of `pid`."""
+    from pdfhelpers import live_processes
+
+    return live_processes(1, pid)
 
 
 def cmdline(pid: int) -> bytes:
