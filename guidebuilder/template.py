@@ -10,6 +10,10 @@ import re
 import traceback
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 from guidebuilder.errors import InputError, Problem, display_path
 

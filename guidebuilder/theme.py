@@ -158,7 +158,6 @@ def make_theme(sheet: Stylesheet, school, school_file: Path | None) -> Theme:
 def _family(sheet: Stylesheet, school, school_file: Path | None) -> FontFamily:
     if school.fonts and school.fonts.regular and school_file is not None:
         folder = Path(school_file).resolve().parent
-        regular = folder / school.fonts.regular
         files = []
         for style in STYLES:
             given = getattr(school.fonts, style)

@@ -94,7 +94,7 @@ class QR(Component):
         if not self["url"].startswith(("https://", "http://")):
             raise MarkupError(self.line, f'<qr url="{self["url"]}">: expected a web address (https:// or http://)')
         if self["size"] < 0.8 * 72:
-            raise MarkupError(self.line, f'<qr size>: at least 0.8in, so phones can scan it from arm\'s length')
+            raise MarkupError(self.line, '<qr size>: at least 0.8in, so phones can scan it from arm\'s length')
         matrix = ctx.assets.qr(self["url"])
         # A long address makes a denser code: keep every module at least 0.6 mm, for phones.
         size = max(self["size"], (len(matrix) + 2 * QRCode.QUIET) * MIN_QR_MODULE)

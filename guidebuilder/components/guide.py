@@ -5,7 +5,6 @@ from __future__ import annotations
 from guidebuilder.markup import escape
 
 from guidebuilder.components.base import Attr, Component, choice, length, register, rich
-from guidebuilder.components.blocks import box
 from guidebuilder.components.text import paragraph
 from guidebuilder.tagging import tag, tag_list
 
@@ -180,9 +179,9 @@ class Checklist(Component):
                 if check["detail"]:
                     text.append(paragraph(ctx, check["detail"], "check_detail", ctx.ink("muted"), spaceAfter=0))
             field = _field(number, item, check, ctx) if ctx.options is None or ctx.options.fields else None
-            box = TickBox(side, ctx.ink("tick"), max(0.9, theme.space("rule")), (leading - side) / 2, field)
-            items.append((box, text))
-            rows.append(Row([Cell([box], side + gap), Cell(text, text_width)], "top", theme.space("check_gap")))
+            tick = TickBox(side, ctx.ink("tick"), max(0.9, theme.space("rule")), (leading - side) / 2, field)
+            items.append((tick, text))
+            rows.append(Row([Cell([tick], side + gap), Cell(text, text_width)], "top", theme.space("check_gap")))
         tag_list(items)
         return rows
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from guidebuilder.components.base import Attr, Component, boolean, choice, length, positive, register
+from guidebuilder.components.base import Attr, Component, boolean, choice, positive, register
 from guidebuilder.stylesheet import parse_length
 from guidebuilder.tagging import tag
 
