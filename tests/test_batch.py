@@ -467,12 +467,19 @@ def big_roster(tmp_path_factory) -> Path:
 BIG = expected([f"school-{i:02d}" for i in range(40)])
 
 
+def start_big_batch(tmp_path: Path, roster: Path, out: Path):
+    """The 40-school batch, started in its own process group, once its first PDF is written."""
+    process = start_batch(["--roster", roster, "--jobs", "2", "--out", out], cwd=tmp_path, logs=tmp_path / "logs")
+    if not wait_for(lambda: pdfs(out), 30):
+        kill_group(process.pid)
+        pytest.fail("no PDF appeared")
+    return process
+
+
 def test_killed_run_leaves_no_partial_file_and_the_rerun_completes(tmp_path, big_roster):
     out = tmp_path / "out"
-    process = start_batch(["--roster", big_roster, "--jobs", "2", "--out", out], cwd=tmp_path,
-                          logs=tmp_path / "logs")
+    process = start_big_batch(tmp_path, big_roster, out)
     try:
-        assert wait_for(lambda: pdfs(out), 30), "no PDF appeared"
         # Let a few documents be recorded, then kill the batch and its workers outright.
         wait_for(lambda: len(pdfs(out)) >= 6, 5)
         assert process.poll() is None, "the batch finished before it could be killed"
@@ -550,10 +557,8 @@ def test_rerun_after_ctrl_c_builds_only_what_is_missing(interrupted, big_roster)
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
 def test_workers_do_not_outlive_a_killed_batch(tmp_path, big_roster):
     out = tmp_path / "out"
-    process = start_batch(["--roster", big_roster, "--jobs", "2", "--out", out], cwd=tmp_path,
-                          logs=tmp_path / "logs")
+    process = start_big_batch(tmp_path, big_roster, out)
     try:
-        assert wait_for(lambda: pdfs(out), 30), "no PDF appeared"
         assert process.poll() is None
         os.kill(process.pid, signal.SIGKILL)  # the batch process only, as `kill -9 PID` would
         process.wait(timeout=30)
