@@ -141,16 +141,6 @@ class NumberBadge(Tagged, Flowable):
         c.drawCentredString(r, r - self.size * 0.35, self.number)
 
 
-@lru_cache(maxsize=1)
-def _cache_checkbox_marks() -> None:
-    """ReportLab redraws the tick mark's path for each of a checkbox's six appearances, in
-    every document: the path depends only on the box size, so draw it once per size."""
-    from reportlab.pdfbase import acroform
-
-    render = acroform.CBMark.scaledRender
-    acroform.CBMark.scaledRender = lru_cache(maxsize=64)(render)
-
-
 class TickBox(Tagged, Flowable):
     """A square tick box; with `field` (name, tooltip) also a PDF checkbox that can be ticked
     on screen. The drawn square is what prints when it is left unticked."""
@@ -173,7 +163,6 @@ class TickBox(Tagged, Flowable):
             from reportlab.lib.colors import Color
 
             name, tooltip = self.field
-            _cache_checkbox_marks()
             clear = Color(1, 1, 1, alpha=0)
             self.canv.acroForm.checkbox(
                 name=name, tooltip=tooltip, x=0, y=0, size=self.side, relative=True, buttonStyle="check",

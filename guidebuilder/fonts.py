@@ -44,7 +44,9 @@ def _register(path: Path, mtime: float, family_tag: str = "") -> str:
     import struct
 
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont, TTFError
+    from reportlab.pdfbase.ttfonts import TTFError
+
+    from guidebuilder.ttfcache import CachedTTFont
 
     size = path.stat().st_size
     if size > MAX_FONT_BYTES:
@@ -55,7 +57,7 @@ def _register(path: Path, mtime: float, family_tag: str = "") -> str:
     digest = hashlib.sha1(path.read_bytes()).hexdigest()[:8]
     name = f"{path.stem[:40]}-{digest}" + (f"-{family_tag}" if family_tag else "")
     try:
-        pdfmetrics.registerFont(TTFont(name, str(path)))
+        pdfmetrics.registerFont(CachedTTFont(name, str(path)))
     except (TTFError, OSError, ValueError, KeyError, IndexError, AssertionError, struct.error) as exc:
         text = str(exc).lower()
         if "postscript outlines" in text:

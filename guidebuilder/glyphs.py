@@ -57,22 +57,42 @@ def check_glyphs(family, sources, markup: str, layout_file) -> None:
     font = font.decode() if isinstance(font, bytes) else font
     problems = []
     for source in sources:
-        if source is None:
-            continue
-        for keypath, text in _strings(source.data):
-            missing = _printable_missing(text, covered, fonts)
-            if missing:
-                problems.append(Problem(source.name, source.line_of(keypath), dotted(keypath),
-                                        f"the font {font} has no glyph for {_describe(missing)}; "
-                                        f"use a font that covers it, or other characters"))
+        if source is not None:
+            problems += _source_problems(source, fonts, font, covered)
     if not problems:  # text the layout itself adds (bullets, separators) must print too
-        import html
-
-        # Element text and attribute values (fact labels, footers...), and what code adds: bullets.
-        printed = html.unescape(re.sub(r"</?[\w-]+|[\w-]+=", " ", markup)) + "\u2022\u00b7"
-        missing = _printable_missing(printed, covered, fonts)
+        missing = _markup_missing(markup, fonts, covered)
         if missing:
             problems.append(Problem(display_path(layout_file), None, "",
                                     f"the font {font} has no glyph for {_describe(missing)}"))
     if problems:
         raise InputError(problems)
+
+
+_SOURCE_PROBLEMS: dict = {}  # (fonts, id(source)) -> (source, problems): a batch checks the guide once
+
+
+def _source_problems(source, fonts, font, covered) -> list[Problem]:
+    key = (fonts, id(source))
+    hit = _SOURCE_PROBLEMS.get(key)
+    if hit is not None and hit[0] is source:
+        return hit[1]
+    problems = []
+    for keypath, text in _strings(source.data):
+        missing = _printable_missing(text, covered, fonts)
+        if missing:
+            problems.append(Problem(source.name, source.line_of(keypath), dotted(keypath),
+                                    f"the font {font} has no glyph for {_describe(missing)}; "
+                                    f"use a font that covers it, or other characters"))
+    if len(_SOURCE_PROBLEMS) > 256:  # holds its sources: bounded, as a worker sees every school
+        _SOURCE_PROBLEMS.clear()
+    _SOURCE_PROBLEMS[key] = (source, problems)
+    return problems
+
+
+@lru_cache(maxsize=64)
+def _markup_missing(markup: str, fonts: tuple[str, ...], covered: frozenset[int]) -> list[str]:
+    import html
+
+    # Element text and attribute values (fact labels, footers...), and what code adds: bullets.
+    printed = html.unescape(re.sub(r"</?[\w-]+|[\w-]+=", " ", markup)) + "\u2022\u00b7"
+    return _printable_missing(printed, covered, fonts)

@@ -29,11 +29,17 @@ def inline_markdown(text) -> "Markup":
 
     Everything else is literal: the text is escaped, then only these three become markup.
     """
+    if text is None:
+        from markupsafe import Markup
+
+        return Markup("")
+    return _inline_markdown(str(text))
+
+
+@lru_cache(maxsize=4096)  # the guide's texts, again for every school and layout
+def _inline_markdown(text: str) -> "Markup":
     from markupsafe import Markup, escape
 
-    if text is None:
-        return Markup("")
-    text = str(text)
     out, pos = [], 0
     for match in _INLINE.finditer(text):
         out.append(escape(text[pos:match.start()]))

@@ -63,8 +63,10 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
 
     from reportlab.platypus import BaseDocTemplate
 
+    from guidebuilder import rlspeedups
     from guidebuilder.colours import as_cmyk
 
+    rlspeedups.install()
     theme, info = ctx.theme, ctx.info
     margin = theme.page("margin")
     footer_room = frame_bottom(theme)

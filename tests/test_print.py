@@ -803,15 +803,3 @@ def test_batch_print_writes_print_pdfs_and_print_options_are_part_of_the_inputs(
 
     assert _batch(out, "--no-fields") == (1, 0, 0), "--no-fields is an input too"
     assert not PdfReader(pdf).get_fields()
-
-
-def test_cached_checkbox_marks_draw_the_same_path():
-    """flowables._cache_checkbox_marks wraps a ReportLab internal: it must keep its output."""
-    from reportlab.pdfbase import acroform
-
-    from guidebuilder.flowables import _cache_checkbox_marks
-
-    before = acroform.cbmarks["check"].scaledRender(20)
-    _cache_checkbox_marks()
-    assert acroform.cbmarks["check"].scaledRender(20) == before
-    assert before.endswith(" h f") and " c " in before  # a closed, filled path of curves
