@@ -73,6 +73,22 @@ def _set_fonts(node, family) -> None:
 
 
 def _load_svg(path: Path) -> LoadedImage:
+    import re
+
+    data = path.read_bytes()
+    if re.search(rb"""href\s*=\s*["'](?!#|data:)""", data):  # it pulls in other files: convert each time
+        drawing = _convert_svg(path)
+    else:
+        from importlib.metadata import version
+
+        from guidebuilder.diskcache import cached
+
+        drawing = cached(f"svg-svglib{version('svglib')}-reportlab{version('reportlab')}", data,
+                         lambda: _convert_svg(path))
+    return LoadedImage("vector", drawing, float(drawing.width), float(drawing.height))
+
+
+def _convert_svg(path: Path):
     import logging
 
     from svglib.svglib import svg2rlg
@@ -85,7 +101,7 @@ def _load_svg(path: Path) -> LoadedImage:
         raise BuildError(f"{path}: not a readable SVG ({exc.__class__.__name__})") from None
     if drawing is None or not drawing.width or not drawing.height:
         raise BuildError(f"{path}: not a readable SVG (no size)")
-    return LoadedImage("vector", drawing, float(drawing.width), float(drawing.height))
+    return drawing
 
 
 def _load_raster(path: Path) -> LoadedImage:
@@ -128,10 +144,17 @@ def load_image(path: Path) -> LoadedImage:
 @lru_cache(maxsize=256)
 def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
     """The QR modules for `url`, encoded once (segno), without the quiet zone."""
-    import segno
+    from importlib.metadata import version
 
-    code = segno.make(url, error="m", micro=False)
-    return tuple(tuple(bool(m) for m in row) for row in code.matrix)
+    from guidebuilder.diskcache import cached
+
+    def encode():
+        import segno
+
+        code = segno.make(url, error="m", micro=False)
+        return tuple(tuple(bool(m) for m in row) for row in code.matrix)
+
+    return cached(f"qr-segno{version('segno')}", url.encode("utf-8"), encode)
 
 
 class AssetCache:

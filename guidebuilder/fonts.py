@@ -54,10 +54,10 @@ def _register(path: Path, mtime: float, family_tag: str = "") -> str:
     # A stable name from the file's bytes keeps rebuilds byte-identical across folders; the
     # family tag keeps two families that share a file (same regular, other bold) apart, since
     # ReportLab looks up bold and italic faces by the regular face's name.
-    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:8]
-    name = f"{path.stem[:40]}-{digest}" + (f"-{family_tag}" if family_tag else "")
+    digest = hashlib.sha1(path.read_bytes()).hexdigest()
+    name = f"{path.stem[:40]}-{digest[:8]}" + (f"-{family_tag}" if family_tag else "")
     try:
-        pdfmetrics.registerFont(CachedTTFont(name, str(path)))
+        pdfmetrics.registerFont(CachedTTFont(name, str(path), digest))
     except (TTFError, OSError, ValueError, KeyError, IndexError, AssertionError, struct.error) as exc:
         text = str(exc).lower()
         if "postscript outlines" in text:

@@ -75,22 +75,14 @@ def url_text(url) -> str:
 def _bytecode_cache():
     """Compiled templates kept between runs (keyed by source), so a one-off build skips the
     compile; None where no cache folder can be written."""
-    import os
-
+    import jinja2
     from jinja2 import FileSystemBytecodeCache
 
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    import jinja2
-
-    from guidebuilder import __version__
+    from guidebuilder.diskcache import folder
 
     # Compiled code depends on the environment's options and versions: a new one starts afresh.
-    folder = Path(base) / "guidebuilder" / f"jinja-{__version__}-{jinja2.__version__}-sandbox-autoescape"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return FileSystemBytecodeCache(str(folder))
+    where = folder(f"jinja{jinja2.__version__}-sandbox-autoescape")
+    return None if where is None else FileSystemBytecodeCache(str(where))
 
 
 @lru_cache(maxsize=8)

@@ -1,4 +1,5 @@
-"""A TrueType font whose per-document work is done once per process, not once per PDF.
+"""A TrueType font whose per-document work is done once per process, not once per PDF,
+and whose file is parsed once per machine (the parse is kept in the disk cache).
 
 ReportLab re-does two things for every document that do not depend on the document:
 encoding each run of text into subset codes (`splitString`, called for every line drawn)
@@ -7,17 +8,22 @@ it and formatting its widths and ToUnicode map. The same guide gives the same su
 every school's handout, so a batch (or a rebuild) pays for them once. The bytes written are
 exactly those ReportLab writes.
 
-Relies on ReportLab internals (pinned in pyproject.toml, covered by tests/test_ttfcache.py):
-TTFont.State (assignments, subsets, frozen, ASCII codes 32-127 fixed in subset 0 when
-asciiReadable), TTFont.addObjects and TTFontFace.addSubsetObjects as of 5.1.
+Relies on ReportLab internals (pinned in pyproject.toml, covered by tests/test_speedups.py):
+TTFont.__init__, TTFont.State (assignments, subsets, frozen, ASCII codes 32-127 fixed in subset 0
+when asciiReadable), TTFont.addObjects, TTFontFace.addSubsetObjects and the TTFontFace attributes
+set by parsing (all plain data but the `_pdfScale` function) as of 5.1.
 """
 
 from __future__ import annotations
 
 import zlib
+from fnmatch import fnmatch
+from weakref import WeakKeyDictionary
 
+from reportlab import Version, rl_config
 from reportlab.pdfbase import pdfdoc
-from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, TTFont, makeToUnicodeCMap
+from reportlab.pdfbase.ttfonts import (FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, TTEncoding, TTFont, TTFontFace,
+                                       makeToUnicodeCMap)
 
 MAX_CACHED_SUBSETS = 64  # per font: a few layouts x a few guides; a subset is about 10 kB
 
@@ -59,8 +65,17 @@ def _stream(content: bytes, compressed: bytes, compression: bool) -> pdfdoc.PDFS
 class CachedTTFont(TTFont):
     """TTFont with a per-process cache of text encodings and subset objects."""
 
-    def __init__(self, name: str, filename: str):
-        super().__init__(name, filename)
+    def __init__(self, name: str, filename: str, digest: str = ""):
+        """`digest`, a hash of the file's bytes, lets the parsed face come from the disk cache."""
+        if not digest:
+            super().__init__(name, filename)
+        else:  # as TTFont.__init__, with the face restored instead of parsed
+            self.fontName = name
+            self.face = _face(filename, digest)
+            self.encoding = TTEncoding()
+            self.state = WeakKeyDictionary()
+            self._asciiReadable = rl_config.ttfAsciiReadable
+            self.shapable = not any(fnmatch(name, glob) for glob in rl_config.unShapedFontGlob)
         char_to_glyph = self.face.charToGlyph
         # With asciiReadable, printable ASCII has fixed codes in subset 0 (0 where the font has
         # no glyph), the same in every document: one byte translation encodes it.
@@ -135,3 +150,23 @@ class CachedTTFont(TTFont):
         })
         return doc.Reference(descriptor, "fontDescriptor:" + base_name)
 
+
+
+def _face(filename: str, digest: str) -> TTFontFace:
+    from guidebuilder.diskcache import cached
+
+    def parse() -> dict:
+        state = dict(vars(TTFontFace(filename)))
+        del state["_pdfScale"]  # a lambda (cannot be pickled): rebuilt below from unitsPerEm
+        return state
+
+    state = cached(f"ttf-reportlab{Version}", f"{filename}\0{digest}".encode(), parse)
+    face = TTFontFace.__new__(TTFontFace)
+    face.__dict__.update(state)
+    units = face.unitsPerEm
+    if units == 1000:
+        face._pdfScale = lambda x: x
+    else:
+        factor = 1000 / units
+        face._pdfScale = lambda x: x * factor
+    return face

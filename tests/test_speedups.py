@@ -1,11 +1,12 @@
-"""The per-process caches around ReportLab (guidebuilder/ttfcache.py, guidebuilder/rlspeedups.py)
-must never change a byte: the same documents built by plain ReportLab, by a cold cache and by a
-warm one are identical."""
+"""The caches around ReportLab (guidebuilder/ttfcache.py, rlspeedups.py, and the disk cache of
+parsed fonts, SVG logos and QR codes) must never change a byte: the same documents built by plain
+ReportLab, with cold caches and with warm ones (in the process and on disk) are identical."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ plain = sys.argv[1] == "plain"
 if plain:
     from reportlab.pdfbase.ttfonts import TTFont
     import guidebuilder.rlspeedups, guidebuilder.ttfcache
-    guidebuilder.ttfcache.CachedTTFont = lambda name, path: TTFont(name, path)
+    guidebuilder.ttfcache.CachedTTFont = lambda name, path, digest: TTFont(name, path)
     guidebuilder.rlspeedups.install = lambda: None
 from guidebuilder.pipeline import build_pdf, load_inputs
 digests = []
@@ -35,18 +36,25 @@ print(json.dumps(digests))
 """
 
 
-def _digests(mode: str) -> list[str]:
+def _digests(mode: str, cache: Path) -> list[str]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    env.pop("GUIDEBUILDER_NO_CACHE", None)
     result = subprocess.run([sys.executable, "-c", SCRIPT, mode], cwd=ROOT, capture_output=True, text=True,
-                            check=True)
+                            check=True, env=env)
     return json.loads(result.stdout)
 
 
-def test_cached_fonts_and_memos_write_exactly_what_reportlab_writes():
-    plain, cached = _digests("plain"), _digests("cached")
+def test_cached_fonts_and_memos_write_exactly_what_reportlab_writes(tmp_path):
+    plain = _digests("plain", tmp_path / "unused")
+    cold = _digests("cached", tmp_path / "cache")
+    kinds = sorted(p.name.split("-")[0] for p in (tmp_path / "cache" / "guidebuilder").iterdir())
+    warm = _digests("cached", tmp_path / "cache")  # fonts, logos and QR codes from the disk cache
     assert len(set(plain)) == 6, "six different documents"
     assert plain[:6] == plain[6:]
-    assert cached[:6] == plain[:6], "a cold cache changed the output"
-    assert cached[6:] == plain[:6], "a warm cache changed the output"
+    assert cold[:6] == plain[:6], "cold caches changed the output"
+    assert cold[6:] == plain[:6], "warm in-process caches changed the output"
+    assert {"qr", "svg", "ttf"} <= set(kinds), kinds
+    assert warm == plain, "the disk cache changed the output"
 
 
 @pytest.fixture()
@@ -105,3 +113,55 @@ def test_install_wraps_once_and_keeps_results():
     assert before.endswith(" h f") and " c " in before  # a closed, filled path of curves
     assert pdfdoc.PDFName("Font Descriptor(1)") == name == "/Font#20Descriptor#281#29"
 
+
+
+def test_disk_cache_recomputes_a_damaged_entry_and_can_be_turned_off(tmp_path, monkeypatch):
+    from guidebuilder.diskcache import cached
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("GUIDEBUILDER_NO_CACHE", raising=False)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"matrix": (True, False)}
+
+    assert cached("probe", b"key", compute) == {"matrix": (True, False)}
+    assert cached("probe", b"key", compute) == {"matrix": (True, False)}
+    assert len(calls) == 1, "the second call read the entry"
+    [entry] = [p for p in (tmp_path / "guidebuilder").rglob("*") if p.is_file()]
+    entry.write_bytes(b"not a pickle")
+    assert cached("probe", b"key", compute) == {"matrix": (True, False)}
+    assert len(calls) == 2, "a damaged entry is computed again"
+    assert cached("probe", b"key", compute) and len(calls) == 2, "and replaced"
+    monkeypatch.setenv("GUIDEBUILDER_NO_CACHE", "1")
+    cached("probe", b"key", compute)
+    assert len(calls) == 3
+
+
+def test_disk_cache_in_an_unwritable_place_still_computes(tmp_path, monkeypatch):
+    from guidebuilder.diskcache import cached
+
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    monkeypatch.delenv("GUIDEBUILDER_NO_CACHE", raising=False)
+    assert cached("probe", b"key", lambda: 42) == 42
+
+
+def test_an_svg_that_pulls_in_other_files_is_not_cached(tmp_path, monkeypatch):
+    from guidebuilder import assets
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("GUIDEBUILDER_NO_CACHE", raising=False)
+    (tmp_path / "dot.png").write_bytes((ROOT / "content/schools/riverbend/logo.png").read_bytes())
+    linked = tmp_path / "linked.svg"
+    linked.write_text('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+                      'width="20" height="10"><image xlink:href="dot.png" width="20" height="10"/></svg>')
+    plain = tmp_path / "plain.svg"
+    plain.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10">'
+                     '<rect width="20" height="10" fill="#0B4F6C"/></svg>')
+    for svg in (linked, plain):
+        assert assets._load_svg(svg).width == 15  # 20 px in points
+    [folder] = (tmp_path / "cache" / "guidebuilder").iterdir()
+    assert len(list(folder.iterdir())) == 1, "only the self-contained SVG is kept"

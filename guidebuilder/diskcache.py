@@ -1,0 +1,63 @@
+"""Results kept between runs in the user's cache folder, so a one-off `guidebuilder build` does
+not parse the same font files, convert the same SVG logo or encode the same QR code again.
+
+Where: $XDG_CACHE_HOME/guidebuilder (default ~/.cache/guidebuilder), one folder per kind of
+result and per version of what computes it, so an upgrade starts afresh. An entry is named by a
+hash of its input's bytes; one that cannot be read is computed again and replaced; a folder that
+cannot be written only means no caching. GUIDEBUILDER_NO_CACHE=1 turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from guidebuilder import __version__
+
+T = TypeVar("T")
+
+
+def folder(kind: str) -> Path | None:
+    """The cache folder for one kind of result (created), or None when caching is off or impossible."""
+    if os.environ.get("GUIDEBUILDER_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "guidebuilder" / f"{kind}-{__version__}"
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path
+
+
+def cached(kind: str, key: bytes, compute: Callable[[], T]) -> T:
+    """compute(), or its result from an earlier run with the same `kind` and `key`.
+    `kind` names what computes the result, with its version; the result must pickle."""
+    where = folder(f"{kind}-py{sys.version_info[0]}.{sys.version_info[1]}")
+    if where is None:
+        return compute()
+    entry = where / hashlib.sha256(key).hexdigest()
+    try:
+        with open(entry, "rb") as handle:
+            return pickle.load(handle)
+    except FileNotFoundError:
+        pass
+    except Exception:  # a damaged or foreign entry: compute it again and replace it
+        pass
+    value = compute()
+    try:
+        handle, temporary = tempfile.mkstemp(dir=where, prefix=".part-")
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, entry)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except (OSError, UnboundLocalError):
+            pass
+    return value
