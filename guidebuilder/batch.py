@@ -18,7 +18,7 @@ from pathlib import Path
 
 from guidebuilder import __version__, locations
 from guidebuilder.errors import GuidebuilderError, InputError, Problem
-from guidebuilder.manifest import Manifest, combine, file_digest, stat_of, tree_digest
+from guidebuilder.manifest import Manifest, combine, entry, file_digest, journal_record, stat_of, tree_digest
 
 
 @dataclass
@@ -194,10 +194,15 @@ def build_job(job: Job) -> list[Result]:
             guide, guide_source = load_guide_source(output.guide_file)
             inputs = Inputs(guide, output.guide_file, school, source.path, guide_source, yaml_source)
             pdf = build_pdf(inputs, output.layout, job.page_size, job.options)
-            target = Path(job.out_dir) / output.relative
-            write_atomic(target, pdf)
-            size, mtime_ns = stat_of(target)
-            results.append(Result(output.relative, True, "", hashlib.sha256(pdf).hexdigest(), size, mtime_ns))
+            digest, written = hashlib.sha256(pdf).hexdigest(), []
+
+            def record(temporary: Path, output=output, digest=digest, written=written) -> None:
+                size, mtime_ns = stat_of(temporary)  # a rename keeps both
+                journal_record(job.out_dir, output.relative, entry(output.inputs_hash, digest, size, mtime_ns))
+                written.append((size, mtime_ns))
+
+            write_atomic(Path(job.out_dir) / output.relative, pdf, before_rename=record)
+            results.append(Result(output.relative, True, "", digest, *written[0]))
         except GuidebuilderError as exc:
             results.append(Result(output.relative, False, str(exc)))
         except Exception as exc:  # noqa: BLE001 - one school's crash must not stop the batch
@@ -228,6 +233,7 @@ def run_jobs(jobs: list[Job], workers: int, on_done) -> None:
                     results = future.result()  # raises if its worker died: the job stays in `running`
                     on_done(running.pop(future), results)
         except BrokenProcessPool:
+            pool.shutdown(wait=True, cancel_futures=True)  # no worker writes on while we settle
             for future, job in running.items():
                 if future.done() and not future.exception():
                     on_done(job, future.result())
@@ -382,7 +388,6 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
     summary = Summary(fresh=len(fresh), failures=[(source.label, message) for source, message in rejected])
     remove_stale_temporaries(options.out_dir)
     reporter.start(sum(len(j.outputs) for j in jobs), len(fresh))
-    last_save = [time.perf_counter()]
 
     def done(job: Job, results: list[Result]) -> None:
         inputs = {o.relative: o.inputs_hash for o in job.outputs}
@@ -390,16 +395,13 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
             if result.ok:
                 summary.built += 1
                 manifest.record(result.relative, inputs[result.relative], result.pdf_hash, result.size,
-                                result.mtime_ns)
+                                result.mtime_ns, journaled=True)
             else:
                 manifest.forget(result.relative)
         failed = [r for r in results if not r.ok]
         if failed:
             summary.failures.append((job.school.label, failed[0].message))
         reporter.done(job, results)
-        if time.perf_counter() - last_save[0] > 5.0:  # the journal has every record in between
-            manifest.save()
-            last_save[0] = time.perf_counter()
 
     try:
         run_jobs(jobs, options.jobs or default_workers(), done)

@@ -17,8 +17,12 @@ VERSION = 1
 
 
 class Manifest:
-    """The manifest, plus a journal of the records made since it was last saved: each record is
-    appended as one line the moment its PDF is written, so a killed run loses none of them."""
+    """The manifest, plus a journal of the records made since it was last saved.
+
+    The process that writes a PDF appends its record to the journal (one line, one write) after
+    the bytes are complete and before the file is renamed into place: however a run is stopped,
+    every finished PDF on disk has its record, and a record whose rename never happened does not
+    match the file that is there (size and mtime), so that output is built again."""
 
     def __init__(self, out_dir: Path):
         self.path = Path(out_dir) / "manifest.json"
@@ -34,6 +38,7 @@ class Manifest:
         self._replay()
 
     def _replay(self) -> None:
+        """Apply the journal's records (the lines a killed run left) over the saved entries."""
         try:
             lines = self.journal_path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):
@@ -62,24 +67,33 @@ class Manifest:
 
     def up_to_date(self, relative: str, inputs_hash: str) -> bool:
         entry = self.entries.get(relative)
-        if not entry or entry.get("inputs") != inputs_hash:
-            return False
+        return bool(entry) and entry.get("inputs") == inputs_hash and self._matches(relative, entry)
+
+    def _matches(self, relative: str, entry: dict) -> bool:
+        """The file is still the one the record describes."""
         try:
             stat = (self.path.parent / relative).stat()
         except OSError:
             return False
         return stat.st_size == entry.get("size") and stat.st_mtime_ns == entry.get("mtime_ns")
 
-    def record(self, relative: str, inputs_hash: str, pdf_hash: str, size: int, mtime_ns: int) -> None:
-        self.entries[relative] = {"inputs": inputs_hash, "pdf": pdf_hash, "size": size, "mtime_ns": mtime_ns}
-        self._append(relative, self.entries[relative])
+    def record(self, relative: str, inputs_hash: str, pdf_hash: str, size: int, mtime_ns: int,
+               journaled: bool = False) -> None:
+        """Note a PDF written; `journaled`: its writer has already appended the record."""
+        self.entries[relative] = entry(inputs_hash, pdf_hash, size, mtime_ns)
+        if not journaled:
+            self._append(relative, self.entries[relative])
 
     def forget(self, relative: str) -> None:
-        if self.entries.pop(relative, None) is not None:
-            self._append(relative, None)
+        """Drop an output's record, also one that only its writer journaled."""
+        self.entries.pop(relative, None)
+        self._append(relative, None)
 
     def save(self) -> None:
-        """Write the manifest (atomically), then start a new journal."""
+        """Write the manifest (atomically) with every journaled record, then start a new journal."""
+        self._replay()  # records whose writer finished but whose result never reached us
+        for relative in [r for r, e in self.entries.items() if not self._matches(r, e)]:
+            del self.entries[relative]  # its writer stopped before the rename, or the file changed since
         data = {"version": VERSION, "outputs": dict(sorted(self.entries.items()))}
         write_atomic(self.path, json.dumps(data, indent=1).encode("utf-8"))
         self.close()
@@ -87,6 +101,21 @@ class Manifest:
             self.journal_path.unlink()
         except OSError:
             pass
+
+
+def entry(inputs_hash: str, pdf_hash: str, size: int, mtime_ns: int) -> dict:
+    return {"inputs": inputs_hash, "pdf": pdf_hash, "size": size, "mtime_ns": mtime_ns}
+
+
+def journal_record(out_dir: Path, relative: str, record: dict) -> None:
+    """Append one record to the journal of `out_dir` from any process: one line in one write
+    to a file opened for appending, so lines from several workers never interleave."""
+    line = (json.dumps([relative, record]) + "\n").encode("utf-8")
+    fd = os.open(Path(out_dir) / ".manifest.journal", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
 
 
 def file_digest(path: Path) -> str:

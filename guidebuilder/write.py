@@ -244,8 +244,9 @@ def _fold_marks(canvas, ctx, page: int) -> None:
     canvas.setDash()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file and a rename: never a half-written PDF."""
+def write_atomic(path: Path, data: bytes, before_rename=None) -> None:
+    """Write `data` to `path` through a temporary file and a rename: never a half-written PDF.
+    `before_rename(temporary_path)` runs once the bytes are complete (to record them first)."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -256,6 +257,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(temp, 0o644)
+        if before_rename is not None:
+            before_rename(Path(temp))
         os.replace(temp, path)
     except BaseException as exc:
         Path(temp).unlink(missing_ok=True)

@@ -624,3 +624,27 @@ def test_output_is_plain_lines_quiet_and_verbose(tmp_path):
 
     fresh = run_batch([*schools, "--jobs", "2", "--out", "out", "--quiet"], cwd=tmp_path)
     assert fresh.stdout == "" and summary_of(fresh.stderr)["fresh"] == 4
+
+
+# ---- the journal: what a worker wrote is recorded however the run stops -------------------------
+
+
+def test_journal_records_from_workers_settle_into_the_manifest(tmp_path):
+    from guidebuilder.manifest import Manifest, entry, journal_record, stat_of
+
+    (tmp_path / "a").mkdir()
+    done, renamed_never = tmp_path / "a" / "done.pdf", "a/lost.pdf"
+    done.write_bytes(b"%PDF-1.7 whole")
+    journal_record(tmp_path, "a/done.pdf", entry("in-1", "pdf-1", *stat_of(done)))   # its result never arrived
+    journal_record(tmp_path, renamed_never, entry("in-2", "pdf-2", 14, 1))            # killed before the rename
+    journal_record(tmp_path, "a/failed.pdf", entry("in-3", "pdf-3", 1, 1))
+    manifest = Manifest(tmp_path)
+    manifest.forget("a/failed.pdf")                                                  # reported failed after all
+    manifest.save()
+    saved = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+    assert list(saved) == ["a/done.pdf"]
+    assert saved["a/done.pdf"]["inputs"] == "in-1"
+    assert not (tmp_path / ".manifest.journal").exists()
+    assert Manifest(tmp_path).up_to_date("a/done.pdf", "in-1")
+    done.write_bytes(b"%PDF-1.7 changed by hand")
+    assert not Manifest(tmp_path).up_to_date("a/done.pdf", "in-1")
