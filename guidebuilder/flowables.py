@@ -248,7 +248,9 @@ class Picture(Tagged, Flowable):
             c.restoreState()
         else:
             reader = self.image.reader_for(self.image_width, self.image_height)
-            c.drawImage(reader, self.padding, self.padding, self.image_width, self.image_height, mask="auto")
+            from guidebuilder.rlspeedups import draw_image
+
+            draw_image(c, reader, self.padding, self.padding, self.image_width, self.image_height)
 
 
 class RuledLines(Flowable):

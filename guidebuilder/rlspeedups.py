@@ -32,3 +32,52 @@ def install() -> None:
         return stream
 
     acroform.AcroForm.checkboxAP = checkbox_appearance
+
+
+_IMAGES: dict = {}  # id(reader) -> (reader, digest, image XObject as first made): a worker's logos
+
+
+def draw_image(canvas, reader, x: float, y: float, width: float, height: float) -> None:
+    """canvas.drawImage(reader, x, y, width, height, mask="auto"), but the image's digest and its
+    compressed pixel and alpha streams are made once per process, not once per document (a
+    school's logo goes into its handout and its checklist; the bytes written are the same)."""
+    import copy
+
+    from reportlab.lib.utils import _digester
+    from reportlab.pdfbase import pdfdoc
+
+    hit = _IMAGES.get(id(reader))
+    if hit is None or hit[0] is not reader:
+        pixels = reader.getRGBData()  # also sets _dataA, the alpha channel's reader
+        alpha = reader._dataA
+        name = _digester(pixels + (alpha.getRGBData() if alpha else b"auto"))
+        image = pdfdoc.PDFImageXObject(name, reader, mask="auto")
+        image.name = name
+        if len(_IMAGES) >= 32:
+            _IMAGES.clear()
+        hit = _IMAGES[id(reader)] = (reader, name, image)
+    _, name, prototype = hit
+    doc = canvas._doc
+    canvas._currentPageHasImages = 1
+    registered = doc.getXObjectName(name)
+    if not doc.idToObject.get(registered):  # as drawImage registers a new image
+        image = copy.copy(prototype)  # its streams are shared bytes; the references are this document's
+        image.__dict__.pop("_smask", None)
+        canvas._setXObjects(image)
+        doc.Reference(image, registered)
+        doc.addForm(name, image)
+        smask = getattr(prototype, "_smask", None)
+        if smask is not None:
+            mask_name = doc.getXObjectName(smask.name)
+            if not doc.idToObject.get(mask_name):
+                smask = copy.copy(smask)
+                canvas._setXObjects(smask)
+                image.smask = doc.Reference(smask, mask_name)
+            else:
+                image.smask = pdfdoc.PDFObjectReference(mask_name)
+    canvas.saveState()
+    canvas.translate(x, y)
+    canvas.scale(width, height)
+    canvas._code.append("/%s Do" % registered)
+    canvas.restoreState()
+    canvas._formsinuse.append(name)  # the page's resources list it
