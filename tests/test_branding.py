@@ -572,6 +572,21 @@ def test_missing_glyph_is_reported_with_key_and_line(tmp_path, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("reference", ["&#x2603;", "&#9731;", "\u2603"])
+def test_a_character_the_layout_adds_must_be_in_the_font(tmp_path, monkeypatch, reference):
+    """Text a layout writes itself (also as a character reference) is checked like content."""
+    layouts = tmp_path / "layouts"
+    shutil.copytree(REPO / "layouts", layouts)
+    handout = layouts / "handout.xml.j2"
+    text = handout.read_text(encoding="utf-8")
+    handout.write_text(text.replace("</document>", f"<p>Snow {reference}</p>\n</document>"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = invoke(["build", "--layout", "handout", "--out", "out"])
+    assert_clean_exit_2(result)
+    assert "handout.xml.j2: " in result.stderr and "has no glyph" in result.stderr and "U+2603" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_latin_extended_name_prints_with_the_default_font(tmp_path):
     school = write_school(tmp_path / "gyor", f'name: Győr Technical College\ncolors:\n  primary: "{BRAND}"\n')
     for layout in ("handout", "checklist"):
