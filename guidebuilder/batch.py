@@ -61,6 +61,7 @@ class Result:
     pdf_hash: str = ""
     size: int = 0
     mtime_ns: int = 0
+    reads: dict | None = None           # files the layout read: path -> sha256
 
 
 # ---- phase 1: gather -------------------------------------------------------------------
@@ -171,6 +172,7 @@ def build_job(job: Job) -> list[Result]:
     """Build one school's documents (in a worker). Never raises: failures become results."""
     from guidebuilder.load import load_guide_source, school_from_source
     from guidebuilder.pipeline import Inputs, build_pdf
+    from guidebuilder.render import recording_reads
     from guidebuilder.write import write_atomic
 
     source = job.school
@@ -193,16 +195,18 @@ def build_job(job: Job) -> list[Result]:
         try:
             guide, guide_source = load_guide_source(output.guide_file)
             inputs = Inputs(guide, output.guide_file, school, source.path, guide_source, yaml_source)
-            pdf = build_pdf(inputs, output.layout, job.page_size, job.options)
+            with recording_reads() as paths:
+                pdf = build_pdf(inputs, output.layout, job.page_size, job.options)
+            reads = {str(path): file_digest(path) for path in sorted(paths)}
             digest, written = hashlib.sha256(pdf).hexdigest(), []
 
-            def record(temporary: Path, output=output, digest=digest, written=written) -> None:
+            def record(temporary: Path, output=output, digest=digest, written=written, reads=reads) -> None:
                 size, mtime_ns = stat_of(temporary)  # a rename keeps both
-                journal_record(job.out_dir, output.relative, entry(output.inputs_hash, digest, size, mtime_ns))
+                journal_record(job.out_dir, output.relative, entry(output.inputs_hash, digest, size, mtime_ns, reads))
                 written.append((size, mtime_ns))
 
             write_atomic(Path(job.out_dir) / output.relative, pdf, before_rename=record)
-            results.append(Result(output.relative, True, "", digest, *written[0]))
+            results.append(Result(output.relative, True, "", digest, *written[0], reads=reads))
         except GuidebuilderError as exc:
             results.append(Result(output.relative, False, str(exc)))
         except Exception as exc:  # noqa: BLE001 - one school's crash must not stop the batch
@@ -395,7 +399,7 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
             if result.ok:
                 summary.built += 1
                 manifest.record(result.relative, inputs[result.relative], result.pdf_hash, result.size,
-                                result.mtime_ns, journaled=True)
+                                result.mtime_ns, journaled=True, reads=result.reads)
             else:
                 manifest.forget(result.relative)
         failed = [r for r in results if not r.ok]

@@ -29,6 +29,7 @@ class Manifest:
         self.journal_path = Path(out_dir) / ".manifest.journal"
         self.entries: dict[str, dict] = {}
         self._journal = None
+        self._digests: dict[str, str] = {}  # files layouts read, hashed once per run
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if data.get("version") == VERSION and isinstance(data.get("outputs"), dict):
@@ -67,7 +68,14 @@ class Manifest:
 
     def up_to_date(self, relative: str, inputs_hash: str) -> bool:
         entry = self.entries.get(relative)
-        return bool(entry) and entry.get("inputs") == inputs_hash and self._matches(relative, entry)
+        return (bool(entry) and entry.get("inputs") == inputs_hash and self._matches(relative, entry)
+                and all(self._digest(path) == digest for path, digest in (entry.get("reads") or {}).items()))
+
+    def _digest(self, path: str) -> str:
+        digest = self._digests.get(path)
+        if digest is None:
+            digest = self._digests[path] = file_digest(Path(path))
+        return digest
 
     def _matches(self, relative: str, entry: dict) -> bool:
         """The file is still the one the record describes."""
@@ -78,9 +86,9 @@ class Manifest:
         return stat.st_size == entry.get("size") and stat.st_mtime_ns == entry.get("mtime_ns")
 
     def record(self, relative: str, inputs_hash: str, pdf_hash: str, size: int, mtime_ns: int,
-               journaled: bool = False) -> None:
+               journaled: bool = False, reads: dict | None = None) -> None:
         """Note a PDF written; `journaled`: its writer has already appended the record."""
-        self.entries[relative] = entry(inputs_hash, pdf_hash, size, mtime_ns)
+        self.entries[relative] = entry(inputs_hash, pdf_hash, size, mtime_ns, reads)
         if not journaled:
             self._append(relative, self.entries[relative])
 
@@ -103,8 +111,12 @@ class Manifest:
             pass
 
 
-def entry(inputs_hash: str, pdf_hash: str, size: int, mtime_ns: int) -> dict:
-    return {"inputs": inputs_hash, "pdf": pdf_hash, "size": size, "mtime_ns": mtime_ns}
+def entry(inputs_hash: str, pdf_hash: str, size: int, mtime_ns: int, reads: dict | None = None) -> dict:
+    """A manifest record; `reads`: digests of files the layout read (path -> sha256), if any."""
+    record = {"inputs": inputs_hash, "pdf": pdf_hash, "size": size, "mtime_ns": mtime_ns}
+    if reads:
+        record["reads"] = reads
+    return record
 
 
 def journal_record(out_dir: Path, relative: str, record: dict) -> None:

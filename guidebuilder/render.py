@@ -8,6 +8,7 @@ read by the component class registered for its tag; inline content (text with <b
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,21 @@ TOP_LEVEL_ONLY = {"columns", "fold-panel"}  # they set the page's frames
 HTML_NAMES = {"para": "p", "div": "panel", "span": "p", "ul": "list", "ol": "list", "li": "item", "h1": "title",
               "h2": "heading", "h3": "heading", "img": "image", "strong": "b", "em": "i", "hr": "rule", "tr": "row",
               "td": "cell", "th": "cell", "blockTable": "table", "spacer": "spacer"}
+
+
+_READS: ContextVar = ContextVar("files_read", default=None)
+
+
+@contextmanager
+def recording_reads():
+    """Collect the files a layout reads beyond the school's own (its <image> sources), so a
+    batch can rebuild a document when one of them changes."""
+    reads = set()
+    token = _READS.set(reads)
+    try:
+        yield reads
+    finally:
+        _READS.reset(token)
 
 
 @dataclass
@@ -79,6 +95,14 @@ class RenderContext:
         theme = self.theme
         wanted = {"text": theme.text, "muted": theme.muted}.get(role) or theme.colour(role)
         return theme.readable(wanted, self.background, large)
+
+    def read(self, relative: str) -> Path:
+        """A file in the school's folder that the layout itself asks for (see recording_reads)."""
+        path = self.asset(relative)
+        reads = _READS.get()
+        if reads is not None:
+            reads.add(path)
+        return path
 
     def asset(self, relative: str) -> Path:
         """A file in the school's folder; paths that leave it are refused."""

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 
 from pdfhelpers import CONTENT, LAYOUTS_DIR, REPO, cli_runner, contains_text, image_xobjects, pdf_text
@@ -648,3 +649,31 @@ def test_journal_records_from_workers_settle_into_the_manifest(tmp_path):
     assert Manifest(tmp_path).up_to_date("a/done.pdf", "in-1")
     done.write_bytes(b"%PDF-1.7 changed by hand")
     assert not Manifest(tmp_path).up_to_date("a/done.pdf", "in-1")
+
+
+def test_a_file_the_layout_reads_is_an_input(tmp_path):
+    """<image src> reads a file from the school's folder: changing it rebuilds that document."""
+    (tmp_path / "layouts").mkdir()
+    (tmp_path / "layouts" / "poster.xml.j2").write_text(
+        '<document title="{{ school.name }}" fit="one-page">\n'
+        '<title>{{ school.name }}</title>\n'
+        '<image src="photo.png" alt="Students at the open day" width="3in" height="2in"/>\n'
+        '</document>\n', encoding="utf-8")
+    for slug, colour in (("north", "#0B4F6C"), ("south", "#7A1F3D")):
+        folder = tmp_path / "content" / "schools" / slug
+        folder.mkdir(parents=True)
+        (folder / "school.yaml").write_text(f'name: {slug.title()} College\ncolors:\n  primary: "{colour}"\n',
+                                            encoding="utf-8")
+        Image.new("RGB", (60, 40), colour).save(folder / "photo.png")
+    args = ["north", "south", "--layout", "poster", "--jobs", "1", "--out", tmp_path / "out"]
+    assert summary_of(run_batch(args, tmp_path).stderr)["built"] == 2
+    assert summary_of(run_batch(args, tmp_path).stderr)["fresh"] == 2
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+    assert [Path(p).name for p in manifest[f"north/{GUIDE_ID}-poster.pdf"]["reads"]] == ["photo.png"]
+    Image.new("RGB", (60, 40), "#F9A620").save(tmp_path / "content" / "schools" / "north" / "photo.png")
+    before = mtimes(tmp_path / "out")
+    counts = summary_of(run_batch(args, tmp_path).stderr)
+    assert (counts["built"], counts["fresh"]) == (1, 1)
+    after = mtimes(tmp_path / "out")
+    assert after[f"north/{GUIDE_ID}-poster.pdf"] != before[f"north/{GUIDE_ID}-poster.pdf"]
+    assert after[f"south/{GUIDE_ID}-poster.pdf"] == before[f"south/{GUIDE_ID}-poster.pdf"]

@@ -72,7 +72,7 @@ class Image(Component):
     def build(self, ctx):
         from guidebuilder.flowables import Picture
 
-        return [tag(Picture(ctx.assets.image(ctx.asset(self["src"])), self["width"], self["height"], ctx.theme.fonts),
+        return [tag(Picture(ctx.assets.image(ctx.read(self["src"])), self["width"], self["height"], ctx.theme.fonts),
                     self.role, alt=self["alt"])]
 
 
