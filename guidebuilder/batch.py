@@ -292,14 +292,30 @@ def _die_with_parent(parent: int) -> None:
 
 
 def remove_stale_temporaries(out_dir: Path, older_than: float = 3600.0) -> None:
-    """Temporary files of a run killed mid-write; old ones only, so a concurrent run is safe."""
+    """Temporary files of a run that was killed mid-write: those whose writer, on this machine, is
+    gone, and any older than an hour (a writer on another machine sharing the folder)."""
+    import socket
+
+    host = socket.gethostname().replace(".", "_")
     now = time.time()
     for temp in Path(out_dir).glob("*/.*.pdf.*.tmp"):
+        owner = temp.name.split(".pdf.", 1)[1].split(".", 1)[0]  # <host>-<pid>, see write.temporary_owner
+        owner_host, _, pid = owner.rpartition("-")
         try:
-            if now - temp.stat().st_mtime > older_than:
+            if (owner_host == host and pid.isdigit() and not _alive(int(pid))) or now - temp.stat().st_mtime > older_than:
                 temp.unlink()
         except OSError:
             pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def default_workers() -> int:

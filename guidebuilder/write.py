@@ -244,13 +244,21 @@ def _fold_marks(canvas, ctx, page: int) -> None:
     canvas.setDash()
 
 
+def temporary_owner() -> str:
+    """Who writes a temporary file (host and process), so a later run can tell one left by a
+    killed process from one a concurrent run is still writing."""
+    import socket
+
+    return f"{socket.gethostname().replace('.', '_')}-{os.getpid()}"
+
+
 def write_atomic(path: Path, data: bytes, before_rename=None) -> None:
     """Write `data` to `path` through a temporary file and a rename: never a half-written PDF.
     `before_rename(temporary_path)` runs once the bytes are complete (to record them first)."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.{temporary_owner()}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise BuildError(f"{path.parent}: cannot write here ({exc.strerror})") from None
     try:

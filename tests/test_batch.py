@@ -677,3 +677,27 @@ def test_a_file_the_layout_reads_is_an_input(tmp_path):
     after = mtimes(tmp_path / "out")
     assert after[f"north/{GUIDE_ID}-poster.pdf"] != before[f"north/{GUIDE_ID}-poster.pdf"]
     assert after[f"south/{GUIDE_ID}-poster.pdf"] == before[f"south/{GUIDE_ID}-poster.pdf"]
+
+
+def test_temporaries_of_dead_writers_are_removed_and_live_ones_kept(tmp_path):
+    from guidebuilder.batch import remove_stale_temporaries
+    from guidebuilder.write import temporary_owner
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    dead_pid = int(finished.stdout)
+    host = temporary_owner().rpartition("-")[0]
+    folder = tmp_path / "school"
+    folder.mkdir()
+    names = {
+        "dead": f".medical-coder-handout.pdf.{host}-{dead_pid}.abc123.tmp",
+        "live": f".medical-coder-handout.pdf.{temporary_owner()}.def456.tmp",
+        "elsewhere": f".medical-coder-checklist.pdf.another-host-{dead_pid}.ghi789.tmp",
+        "old-elsewhere": f".medical-coder-checklist.pdf.another-host-{dead_pid}.jkl012.tmp",
+    }
+    for name in names.values():
+        (folder / name).write_bytes(b"%PDF-1.7 half")
+    two_hours_ago = time.time() - 7200
+    os.utime(folder / names["old-elsewhere"], (two_hours_ago, two_hours_ago))
+    remove_stale_temporaries(tmp_path)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([names["live"], names["elsewhere"]])
