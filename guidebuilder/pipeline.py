@@ -51,7 +51,6 @@ def build_pdf(inputs: Inputs, layout: str | Path, page_size: str | None = None,
     """One document's PDF bytes (`layout`: a name, or a layout file). The same inputs always
     give the same bytes."""
     from guidebuilder.components import MarkupError
-    from guidebuilder.errors import display_path
     from guidebuilder.render import parse_markup
     from guidebuilder.stylesheet import stylesheet_at
     from guidebuilder.template import render_markup
@@ -62,15 +61,25 @@ def build_pdf(inputs: Inputs, layout: str | Path, page_size: str | None = None,
     sheet = stylesheet_at(locations.stylesheet_path())
     size_name = page_size or inputs.school.page_size
     search = tuple(dict.fromkeys([layout_file.resolve().parent, *locations.layout_dirs()]))
-    markup = render_markup(layout_file, search, guide=inputs.guide,
-                           school=inputs.school, page_size=size_name, layout=layout)
-    root = parse_markup(markup, display_path(layout_file))
-    theme = make_theme(sheet, inputs.school, inputs.school_file)
-    check_glyphs(theme.fonts, [inputs.guide_source, inputs.school_source], markup, layout_file)
+    context = dict(guide=inputs.guide, school=inputs.school, page_size=size_name, layout=layout)
+    markup = render_markup(layout_file, search, **context)
     try:
+        root = parse_markup(markup)
+        theme = make_theme(sheet, inputs.school, inputs.school_file)
+        check_glyphs(theme.fonts, [inputs.guide_source, inputs.school_source], markup, layout_file)
         return _fit(root, theme, inputs, size_name, layout, options or PrintOptions())
     except MarkupError as exc:
-        raise InputError([Problem(display_path(layout_file), None, "", f"markup line {exc.line}: {exc}")]) from None
+        raise _markup_problem(exc, layout_file, search, context) from None
+
+
+def _markup_problem(exc, layout_file: Path, search: tuple, context: dict) -> InputError:
+    """A markup error, at the line of the layout template that wrote it where that can be told."""
+    from guidebuilder.errors import display_path
+    from guidebuilder.template import markup_line_origin
+
+    line = markup_line_origin(layout_file, search, exc.line, **context) if exc.line else None
+    message = str(exc) if line else f"markup line {exc.line}: {exc}"
+    return InputError([Problem(display_path(layout_file), line, "", message)])
 
 
 def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: PrintOptions) -> bytes:

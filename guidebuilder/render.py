@@ -113,8 +113,8 @@ class RenderContext:
         return target
 
 
-def parse_markup(markup: str, layout_name: str):
-    """Markup text -> the root Component; errors name the layout and the markup line."""
+def parse_markup(markup: str):
+    """Markup text -> the root Component; a MarkupError gives the markup line of a problem."""
     from lxml import etree
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True,
@@ -122,17 +122,13 @@ def parse_markup(markup: str, layout_name: str):
     try:
         root = etree.fromstring(markup.encode("utf-8"), parser)
     except etree.XMLSyntaxError as exc:
-        raise InputError([Problem(layout_name, None, "", f"the layout produced invalid markup "
-                                  f"(markup line {exc.lineno}): {exc.msg}")]) from None
-    try:
-        if root.getroottree().docinfo.doctype or any(isinstance(n, etree._Entity) for n in root.iter()):
-            raise MarkupError(1, "the markup may not declare a DOCTYPE or use entities other than "
-                                 "&amp; &lt; &gt; &quot; &apos;")
-        if root.tag != "document":
-            raise MarkupError(root.sourceline, f"the markup must start with <document>, not <{root.tag}>")
-        return _component(root)
-    except MarkupError as exc:
-        raise InputError([Problem(layout_name, None, "", f"markup line {exc.line}: {exc}")]) from None
+        raise MarkupError(exc.lineno, f"the layout produced invalid markup: {exc.msg}") from None
+    if root.getroottree().docinfo.doctype or any(isinstance(n, etree._Entity) for n in root.iter()):
+        raise MarkupError(1, "the markup may not declare a DOCTYPE or use entities other than "
+                             "&amp; &lt; &gt; &quot; &apos;")
+    if root.tag != "document":
+        raise MarkupError(root.sourceline, f"the markup must start with <document>, not <{root.tag}>")
+    return _component(root)
 
 
 @lru_cache(maxsize=None)

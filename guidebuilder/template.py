@@ -121,6 +121,36 @@ def render_markup(layout_file: Path, search_path: tuple[Path, ...], **context) -
         raise InputError([Problem(name, line, "", f"template error: {exc.__class__.__name__}: {exc}")]) from None
 
 
+def markup_line_origin(layout_file: Path, search_path: tuple[Path, ...], markup_line: int, **context) -> int | None:
+    """The line of `layout_file` that wrote line `markup_line` of its markup (for error messages:
+    a designer edits the template, not its output). The template is rendered again, noting the
+    template line behind each piece of output; output written by a macro or an included file
+    maps to the line that calls it. None when it cannot be told."""
+    from markupsafe import Markup
+
+    try:
+        template = environment(tuple(search_path)).get_template(Path(layout_file).name)
+        source = Path(template.filename).read_text(encoding="utf-8").splitlines()
+        pieces = template.root_render_func(template.new_context(context))
+        line = 1
+        for piece in pieces:
+            newlines = piece.count("\n")
+            # the piece holds the start of the line (not just the line break before it)
+            if line + newlines > markup_line or (line + newlines == markup_line and not piece.endswith("\n")):
+                start = template.get_corresponding_lineno(pieces.gi_frame.f_lineno)
+                first = piece.split("\n", 1)[0]
+                if not isinstance(piece, Markup) and first.strip() and start < len(source) \
+                        and first not in source[start - 1] and first in source[start]:
+                    start += 1  # text after a block tag whose line break was trimmed starts a line later
+                # The lines within a piece are the template's own (exact unless a value printed
+                # inside it holds a line break).
+                return start + (markup_line - line)
+            line += newlines
+    except Exception:  # noqa: BLE001 - only an error message is at stake: fall back to the markup line
+        return None
+    return None
+
+
 def _template_line(exc: BaseException, layout_file: Path) -> int | None:
     """Jinja rewrites tracebacks so template frames carry the template's file and line."""
     target = str(Path(layout_file).resolve())

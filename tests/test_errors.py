@@ -352,6 +352,40 @@ def test_layout_unknown_element_suggests_the_close_one(in_tmp, layouts):
     assert 'did you mean "list"' in result.stderr
 
 
+def _edited_handout(old: str, new: str) -> tuple[str, int]:
+    """The real handout template with one line changed, and that line's number."""
+    text = (LAYOUTS_DIR / "handout.xml.j2").read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    [index] = [i for i, line in enumerate(lines) if old in line]
+    lines[index] = lines[index].replace(old, new)
+    return "".join(lines), index + 1
+
+
+@pytest.mark.parametrize("old, new, message", [
+    # after a loop over the key facts, {% if %} lines trimmed from the output and a multi-line tag
+    ('<heading level="2">Your path, step by step</heading>', "<heding>Your path, step by step</heding>",
+     'unknown element <heding>, did you mean "heading"?'),
+    # inside a loop over sections, whose blocks come from macros
+    ('      <heading level="2">{{ section.heading|md }}</heading>', '      <heading level="7">{{ section.heading|md }}</heading>',
+     '<heading level="7">'),
+    # an element left open: the XML parser notices it on a later line
+    ('<heading level="2">Useful websites</heading>', '<heading level="2">Useful websites',
+     "the layout produced invalid markup"),
+])
+def test_markup_errors_name_the_template_line(in_tmp, layouts, old, new, message):
+    text, line = _edited_handout(old, new)
+    layouts("handout.xml.j2", text)
+    result = invoke(["build", "--layout", "handout", "--out", "out"])
+    assert_input_error(result)
+    where = re.search(r"handout\.xml\.j2:(\d+): ", result.stderr)
+    assert where, result.stderr
+    assert message in result.stderr
+    if "invalid markup" in message:  # reported where the parser gives up: at or after the open tag
+        assert int(where.group(1)) >= line, result.stderr
+    else:
+        assert int(where.group(1)) == line, result.stderr
+
+
 def test_layout_sandbox_blocks_python_internals(tmp_path):
     shutil.copytree(LAYOUTS_DIR, tmp_path / "layouts")
     (tmp_path / "layouts" / "evil.xml.j2").write_text(
