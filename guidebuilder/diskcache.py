@@ -29,10 +29,23 @@ def folder(kind: str) -> Path | None:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     path = Path(base) / "guidebuilder" / f"{kind}-{__version__}"
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(path.parent):
+            return None  # entries are pickles: never read what another user could have written
+        path.mkdir(mode=0o700, exist_ok=True)
+        if not _private(path):
+            return None
     except OSError:
         return None
     return path
+
+
+def _private(path: Path) -> bool:
+    """Owned by this user and writable by no one else."""
+    if not hasattr(os, "getuid"):  # Windows: the user's profile folder is private already
+        return True
+    info = path.stat()
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def cached(kind: str, key: bytes, compute: Callable[[], T]) -> T:

@@ -165,3 +165,17 @@ def test_an_svg_that_pulls_in_other_files_is_not_cached(tmp_path, monkeypatch):
         assert assets._load_svg(svg).width == 15  # 20 px in points
     [folder] = (tmp_path / "cache" / "guidebuilder").iterdir()
     assert len(list(folder.iterdir())) == 1, "only the self-contained SVG is kept"
+
+
+def test_disk_cache_ignores_a_folder_others_can_write(tmp_path, monkeypatch):
+    from guidebuilder.diskcache import cached
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("GUIDEBUILDER_NO_CACHE", raising=False)
+    (tmp_path / "guidebuilder").mkdir()
+    (tmp_path / "guidebuilder").chmod(0o777)
+    calls = []
+    for _ in range(2):
+        cached("probe", b"key", lambda: calls.append(1) or 7)
+    assert len(calls) == 2, "a world-writable cache folder is not used"
+    assert not list((tmp_path / "guidebuilder").iterdir())
