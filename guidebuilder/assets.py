@@ -84,7 +84,7 @@ def _load_svg(path: Path) -> LoadedImage:
         from guidebuilder.diskcache import cached
 
         drawing = cached(f"svg-svglib{version('svglib')}-reportlab{version('reportlab')}", data,
-                         lambda: _convert_svg(path))
+                         lambda: _convert_svg(path), keep=500)
     return LoadedImage("vector", drawing, float(drawing.width), float(drawing.height))
 
 
@@ -154,7 +154,7 @@ def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
         code = segno.make(url, error="m", micro=False)
         return tuple(tuple(bool(m) for m in row) for row in code.matrix)
 
-    return cached(f"qr-segno{version('segno')}", url.encode("utf-8"), encode)
+    return cached(f"qr-segno{version('segno')}", url.encode("utf-8"), encode, keep=4000)
 
 
 class AssetCache:

@@ -195,9 +195,9 @@ def build_job(job: Job) -> list[Result]:
         try:
             guide, guide_source = load_guide_source(output.guide_file)
             inputs = Inputs(guide, output.guide_file, school, source.path, guide_source, yaml_source)
-            with recording_reads() as paths:
+            with recording_reads() as reads:
                 pdf = build_pdf(inputs, output.layout, job.page_size, job.options)
-            reads = {str(path): file_digest(path) for path in sorted(paths)}
+            reads = dict(sorted(reads.items()))
             digest, written = hashlib.sha256(pdf).hexdigest(), []
 
             def record(temporary: Path, output=output, digest=digest, written=written, reads=reads) -> None:
@@ -292,29 +292,28 @@ def _die_with_parent(parent: int) -> None:
 
 
 def remove_stale_temporaries(out_dir: Path, older_than: float = 3600.0) -> None:
-    """Temporary files of a run that was killed mid-write: those whose writer, on this machine, is
-    gone, and any older than an hour (a writer on another machine sharing the folder)."""
-    import socket
-
-    host = socket.gethostname().replace(".", "_")
+    """Temporary files of a run killed mid-write. A writer holds a lock on its temporary file
+    until the rename (write.lock_while_writing), so one that can be locked has no writer left;
+    where locks do not work, only those older than an hour go."""
     now = time.time()
     for temp in Path(out_dir).glob("*/.*.pdf.*.tmp"):
-        owner = temp.name.split(".pdf.", 1)[1].split(".", 1)[0]  # <host>-<pid>, see write.temporary_owner
-        owner_host, _, pid = owner.rpartition("-")
         try:
-            if (owner_host == host and pid.isdigit() and not _alive(int(pid))) or now - temp.stat().st_mtime > older_than:
+            if _abandoned(temp) or now - temp.stat().st_mtime > older_than:
                 temp.unlink()
         except OSError:
             pass
 
 
-def _alive(pid: int) -> bool:
+def _abandoned(temp: Path) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        import fcntl
+    except ImportError:
         return False
-    except PermissionError:
-        return True
+    with open(temp, "rb") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held by a live writer (or locks do not work here)
+            return False
     return True
 
 

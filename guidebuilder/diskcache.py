@@ -41,23 +41,31 @@ def folder(kind: str) -> Path | None:
 
 
 def _private(path: Path) -> bool:
-    """Owned by this user and writable by no one else."""
+    """Owned by this user and writable by no one else (made so if it is this user's)."""
     if not hasattr(os, "getuid"):  # Windows: the user's profile folder is private already
         return True
     info = path.stat()
-    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+    if info.st_uid != os.getuid():
+        return False
+    if info.st_mode & 0o022:  # made with a permissive umask (or by an older version)
+        os.chmod(path, info.st_mode & ~0o022 & 0o7777)
+    return True
 
 
-def cached(kind: str, key: bytes, compute: Callable[[], T]) -> T:
+def cached(kind: str, key: bytes, compute: Callable[[], T], keep: int = 1000) -> T:
     """compute(), or its result from an earlier run with the same `kind` and `key`.
-    `kind` names what computes the result, with its version; the result must pickle."""
+    `kind` names what computes the result, with its version; the result must pickle. At most
+    about `keep` entries of a kind are kept: the least recently used go first."""
     where = folder(f"{kind}-py{sys.version_info[0]}.{sys.version_info[1]}")
     if where is None:
         return compute()
-    entry = where / hashlib.sha256(key).hexdigest()
+    name = hashlib.sha256(key).hexdigest()
+    entry = where / name
     try:
         with open(entry, "rb") as handle:
-            return pickle.load(handle)
+            value = pickle.load(handle)
+        os.utime(entry)  # recently used
+        return value
     except FileNotFoundError:
         pass
     except Exception:  # a damaged or foreign entry: compute it again and replace it
@@ -73,4 +81,21 @@ def cached(kind: str, key: bytes, compute: Callable[[], T]) -> T:
             os.unlink(temporary)
         except (OSError, UnboundLocalError):
             pass
+    if int(name[:2], 16) % 16 == 0:  # now and then (entries are named by a hash): prune
+        _prune(where, keep)
     return value
+
+
+def _prune(where: Path, keep: int) -> None:
+    """Remove the least recently used entries beyond `keep` (down to 80% of it)."""
+    try:
+        entries = sorted((e.stat().st_mtime, e.path) for e in os.scandir(where)
+                         if e.is_file() and not e.name.startswith("."))
+    except OSError:
+        return
+    if len(entries) > keep:
+        for _, path in entries[:len(entries) - int(keep * 0.8)]:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass

@@ -93,11 +93,15 @@ def _source_problems(source, fonts, font, covered) -> list[Problem]:
 def _markup_missing(markup: str, fonts: tuple[str, ...], covered: frozenset[int]) -> list[str]:
     # The usual case, quickly: every character of the markup, and of its character references
     # (the markup is well-formed XML by now, so no other entities), is in the font.
+    if "<!--" in markup:  # comments are not printed
+        markup = re.sub(r"<!--.*?-->", " ", markup, flags=re.S)
     chars = set(markup) | {"\u2022", "\u00b7"}
-    chars.update(chr(int(ref[1:], 16) if ref[0] in "xX" else int(ref))
-                 for ref in re.findall(r"&#([xX][0-9a-fA-F]+|[0-9]+);", markup))
-    if not _printable_missing("".join(sorted(chars)), covered, fonts):
-        return []
+    codes = [int(ref[1:], 16) if ref[0] in "xX" else int(ref)
+             for ref in re.findall(r"&#([xX][0-9a-fA-F]+|[0-9]+);", markup)]
+    if all(code <= 0x10FFFF for code in codes):  # else (in a comment, say) the full pass below
+        chars.update(map(chr, codes))
+        if not _printable_missing("".join(sorted(chars)), covered, fonts):
+            return []
     import html
 
     # Element text and attribute values (fact labels, footers...), and what code adds: bullets.

@@ -130,9 +130,24 @@ def journal_record(out_dir: Path, relative: str, record: dict) -> None:
         os.close(fd)
 
 
+MAX_HASHED_BYTES = 50_000_000  # a larger input is not read (its build refuses it anyway)
+
+
 def file_digest(path: Path) -> str:
+    """SHA-256 of a regular file, read in chunks; a stand-in for one that is missing, not a
+    regular file (a FIFO would block) or too large to be an input."""
+    path = Path(path)
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        if not path.is_file():
+            return "missing"
+        size = path.stat().st_size
+        if size > MAX_HASHED_BYTES:
+            return f"too-large:{size}"
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
     except OSError:
         return "missing"
 

@@ -30,9 +30,9 @@ _READS: ContextVar = ContextVar("files_read", default=None)
 
 @contextmanager
 def recording_reads():
-    """Collect the files a layout reads beyond the school's own (its <image> sources), so a
-    batch can rebuild a document when one of them changes."""
-    reads = set()
+    """Collect the files a layout reads beyond the school's own (its <image> sources), as
+    {path: digest}, so a batch can rebuild a document when one of them changes."""
+    reads = {}
     token = _READS.set(reads)
     try:
         yield reads
@@ -100,8 +100,10 @@ class RenderContext:
         """A file in the school's folder that the layout itself asks for (see recording_reads)."""
         path = self.asset(relative)
         reads = _READS.get()
-        if reads is not None:
-            reads.add(path)
+        if reads is not None and str(path) not in reads:
+            from guidebuilder.manifest import file_digest
+
+            reads[str(path)] = file_digest(path)  # before it is read: a change while building means a rebuild
         return path
 
     def asset(self, relative: str) -> Path:

@@ -138,13 +138,12 @@ def markup_line_origin(layout_file: Path, search_path: tuple[Path, ...], markup_
             # the piece holds the start of the line (not just the line break before it)
             if line + newlines > markup_line or (line + newlines == markup_line and not piece.endswith("\n")):
                 start = template.get_corresponding_lineno(pieces.gi_frame.f_lineno)
+                if isinstance(piece, Markup) or pieces.gi_yieldfrom is not None:
+                    return start  # a printed value, a macro's output or an included file: the line that prints it
                 first = piece.split("\n", 1)[0]
-                if not isinstance(piece, Markup) and first.strip() and start < len(source) \
-                        and first not in source[start - 1] and first in source[start]:
+                if first.strip() and start < len(source) and first not in source[start - 1] and first in source[start]:
                     start += 1  # text after a block tag whose line break was trimmed starts a line later
-                # The lines within a piece are the template's own (exact unless a value printed
-                # inside it holds a line break).
-                return start + (markup_line - line)
+                return start + (markup_line - line)  # the template's own text: its lines are the output's
             line += newlines
     except Exception:  # noqa: BLE001 - only an error message is at stake: fall back to the markup line
         return None

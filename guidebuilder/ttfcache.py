@@ -160,9 +160,10 @@ def _face(filename: str, digest: str) -> TTFontFace:
         del state["_pdfScale"]  # a lambda (cannot be pickled): rebuilt below from unitsPerEm
         return state
 
-    state = cached(f"ttf-reportlab{Version}", f"{filename}\0{digest}".encode(), parse)
+    state = cached(f"ttf-reportlab{Version}", digest.encode(), parse, keep=64)  # the same bytes anywhere
     face = TTFontFace.__new__(TTFontFace)
     face.__dict__.update(state)
+    face.filename = filename
     units = face.unitsPerEm
     if units == 1000:
         face._pdfScale = lambda x: x

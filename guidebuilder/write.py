@@ -244,12 +244,15 @@ def _fold_marks(canvas, ctx, page: int) -> None:
     canvas.setDash()
 
 
-def temporary_owner() -> str:
-    """Who writes a temporary file (host and process), so a later run can tell one left by a
-    killed process from one a concurrent run is still writing."""
-    import socket
+def lock_while_writing(handle) -> None:
+    """Hold a lock on a temporary file until it is renamed (the lock goes with the process): a
+    later run removes only temporaries nobody holds (batch.remove_stale_temporaries)."""
+    try:
+        import fcntl
 
-    return f"{socket.gethostname().replace('.', '_')}-{os.getpid()}"
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (ImportError, OSError):
+        pass  # no locks here (Windows, some network filesystems): only old temporaries are removed
 
 
 def write_atomic(path: Path, data: bytes, before_rename=None) -> None:
@@ -258,16 +261,18 @@ def write_atomic(path: Path, data: bytes, before_rename=None) -> None:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.{temporary_owner()}.", suffix=".tmp", dir=path.parent)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise BuildError(f"{path.parent}: cannot write here ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as handle:
+            lock_while_writing(handle)
             handle.write(data)
-        os.chmod(temp, 0o644)
-        if before_rename is not None:
-            before_rename(Path(temp))
-        os.replace(temp, path)
+            handle.flush()
+            os.chmod(temp, 0o644)
+            if before_rename is not None:
+                before_rename(Path(temp))
+            os.replace(temp, path)
     except BaseException as exc:
         Path(temp).unlink(missing_ok=True)
         if isinstance(exc, OSError):

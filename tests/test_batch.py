@@ -680,24 +680,33 @@ def test_a_file_the_layout_reads_is_an_input(tmp_path):
 
 
 def test_temporaries_of_dead_writers_are_removed_and_live_ones_kept(tmp_path):
-    from guidebuilder.batch import remove_stale_temporaries
-    from guidebuilder.write import temporary_owner
+    """A writer locks its temporary file until the rename; a file nobody holds was left by a
+    killed writer (on this machine or another, in any container) and goes."""
+    from guidebuilder.batch import _abandoned, remove_stale_temporaries
+    from guidebuilder.write import write_atomic
 
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                              text=True, check=True)
-    dead_pid = int(finished.stdout)
-    host = temporary_owner().rpartition("-")[0]
     folder = tmp_path / "school"
     folder.mkdir()
-    names = {
-        "dead": f".medical-coder-handout.pdf.{host}-{dead_pid}.abc123.tmp",
-        "live": f".medical-coder-handout.pdf.{temporary_owner()}.def456.tmp",
-        "elsewhere": f".medical-coder-checklist.pdf.another-host-{dead_pid}.ghi789.tmp",
-        "old-elsewhere": f".medical-coder-checklist.pdf.another-host-{dead_pid}.jkl012.tmp",
-    }
-    for name in names.values():
-        (folder / name).write_bytes(b"%PDF-1.7 half")
-    two_hours_ago = time.time() - 7200
-    os.utime(folder / names["old-elsewhere"], (two_hours_ago, two_hours_ago))
+    live, dead = folder / ".medical-coder-handout.pdf.abc123.tmp", folder / ".medical-coder-checklist.pdf.def456.tmp"
+    for temp in (live, dead):
+        temp.write_bytes(b"%PDF-1.7 half")
+    # The live writer is another process holding the lock, as a worker would.
+    holder = subprocess.Popen([sys.executable, "-c", f"""
+import fcntl, sys, time
+handle = open({str(live)!r}, "ab")
+fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(30)
+"""], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        remove_stale_temporaries(tmp_path)
+        assert sorted(p.name for p in folder.iterdir()) == [live.name]
+    finally:
+        holder.kill()
+        holder.wait()
     remove_stale_temporaries(tmp_path)
-    assert sorted(p.name for p in folder.iterdir()) == sorted([names["live"], names["elsewhere"]])
+    assert not list(folder.iterdir()), "once its writer is gone, it goes too"
+    held = []
+    write_atomic(folder / "written.pdf", b"%PDF-1.7 whole", before_rename=lambda temp: held.append(_abandoned(temp)))
+    assert held == [False], "write_atomic holds its temporary file until the rename"

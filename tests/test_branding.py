@@ -587,6 +587,19 @@ def test_a_character_the_layout_adds_must_be_in_the_font(tmp_path, monkeypatch, 
     assert not (tmp_path / "out").exists()
 
 
+def test_characters_in_a_layout_comment_are_not_checked(tmp_path, monkeypatch):
+    layouts = tmp_path / "layouts"
+    shutil.copytree(REPO / "layouts", layouts)
+    handout = layouts / "handout.xml.j2"
+    text = handout.read_text(encoding="utf-8")
+    handout.write_text(text.replace("</document>", "<!-- not printed: \u2603 &#x110000; -->\n</document>"),
+                       encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = invoke(["build", "--layout", "handout", "--out", "out"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "default" / "medical-coder-handout.pdf").is_file()
+
+
 def test_latin_extended_name_prints_with_the_default_font(tmp_path):
     school = write_school(tmp_path / "gyor", f'name: Győr Technical College\ncolors:\n  primary: "{BRAND}"\n')
     for layout in ("handout", "checklist"):

@@ -386,6 +386,16 @@ def test_markup_errors_name_the_template_line(in_tmp, layouts, old, new, message
         assert int(where.group(1)) == line, result.stderr
 
 
+def test_markup_error_in_a_macro_names_the_line_that_calls_it(in_tmp, layouts):
+    macros = (LAYOUTS_DIR / "_macros.xml.j2").read_text(encoding="utf-8")
+    assert "<qr " in macros
+    layouts("_macros.xml.j2", macros.replace("<qr ", "<qrr "))
+    _, call_line = _edited_handout("{{ m.school_panel(", "{{ m.school_panel(")
+    result = invoke(["build", "--layout", "handout", "--out", "out"])
+    assert_input_error(result)
+    assert f"handout.xml.j2:{call_line}: unknown element <qrr>" in result.stderr, result.stderr
+
+
 def test_layout_sandbox_blocks_python_internals(tmp_path):
     shutil.copytree(LAYOUTS_DIR, tmp_path / "layouts")
     (tmp_path / "layouts" / "evil.xml.j2").write_text(

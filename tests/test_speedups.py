@@ -25,6 +25,7 @@ if plain:
     import guidebuilder.rlspeedups, guidebuilder.ttfcache
     guidebuilder.ttfcache.CachedTTFont = lambda name, path, digest: TTFont(name, path)
     guidebuilder.rlspeedups.install = lambda: None
+    guidebuilder.rlspeedups.draw_image = lambda c, reader, x, y, w, h: c.drawImage(reader, x, y, w, h, mask="auto")
 from guidebuilder.pipeline import build_pdf, load_inputs
 digests = []
 for _ in range(2):
@@ -167,15 +168,41 @@ def test_an_svg_that_pulls_in_other_files_is_not_cached(tmp_path, monkeypatch):
     assert len(list(folder.iterdir())) == 1, "only the self-contained SVG is kept"
 
 
-def test_disk_cache_ignores_a_folder_others_can_write(tmp_path, monkeypatch):
+def test_disk_cache_folder_is_kept_private(tmp_path, monkeypatch):
     from guidebuilder.diskcache import cached
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("GUIDEBUILDER_NO_CACHE", raising=False)
     (tmp_path / "guidebuilder").mkdir()
-    (tmp_path / "guidebuilder").chmod(0o777)
+    (tmp_path / "guidebuilder").chmod(0o777)  # made under a permissive umask
+    assert cached("probe", b"key", lambda: 7) == 7
+    assert (tmp_path / "guidebuilder").stat().st_mode & 0o777 == 0o755
+    assert all(p.stat().st_mode & 0o022 == 0 for p in (tmp_path / "guidebuilder").iterdir())
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="needs root to give the folder away")
+def test_disk_cache_ignores_a_folder_of_another_user(tmp_path, monkeypatch):
+    from guidebuilder.diskcache import cached
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("GUIDEBUILDER_NO_CACHE", raising=False)
+    (tmp_path / "guidebuilder").mkdir()
+    os.chown(tmp_path / "guidebuilder", 65534, 65534)
     calls = []
     for _ in range(2):
         cached("probe", b"key", lambda: calls.append(1) or 7)
-    assert len(calls) == 2, "a world-writable cache folder is not used"
+    assert len(calls) == 2, "entries are pickles: another user's folder is never read"
     assert not list((tmp_path / "guidebuilder").iterdir())
+
+
+def test_disk_cache_keeps_the_recently_used(tmp_path, monkeypatch):
+    from guidebuilder.diskcache import cached
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("GUIDEBUILDER_NO_CACHE", raising=False)
+    for i in range(300):
+        cached("probe", f"k{i}".encode(), lambda: i, keep=20)
+        if i % 10 == 0:
+            assert cached("probe", b"k0", lambda: "recomputed", keep=20) == 0, "k0 is in use: it stays"
+    [folder] = (tmp_path / "guidebuilder").iterdir()
+    assert len(list(folder.iterdir())) < 100, "old entries are pruned"
