@@ -168,8 +168,22 @@ def _reportlab_version() -> str:
 # ---- phase 2: build --------------------------------------------------------------------
 
 
+_freeze_after_first_job = False  # set in worker processes (see _quiet_worker)
+
+
 def build_job(job: Job) -> list[Result]:
     """Build one school's documents (in a worker). Never raises: failures become results."""
+    global _freeze_after_first_job
+    results = _build_job(job)
+    if _freeze_after_first_job:
+        import gc
+
+        gc.freeze()
+        _freeze_after_first_job = False
+    return results
+
+
+def _build_job(job: Job) -> list[Result]:
     from guidebuilder.load import load_guide_source, school_from_source
     from guidebuilder.pipeline import Inputs, build_pdf
     from guidebuilder.render import recording_reads
@@ -270,7 +284,13 @@ def _quiet_worker(parent: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and saves the manifest
-    gc.enable()  # a worker builds many documents: keep its memory flat
+    # A worker builds many documents: it collects cycles to keep its memory flat, but less often,
+    # and (after its first school) not through the modules and caches it has loaded, which
+    # never die. Measured over 100 generated schools: collections 4.0 -> 1.5 ms per pair.
+    gc.set_threshold(10_000, 10, 10)
+    gc.enable()
+    global _freeze_after_first_job
+    _freeze_after_first_job = True
     _die_with_parent(parent)
 
 
