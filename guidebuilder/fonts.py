@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,8 +40,28 @@ def default_font_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "files"
 
 
-@lru_cache(maxsize=128)
+MAX_REGISTERED_FONTS = 64  # a batch worker meets every school's fonts: keep the most recently used
+
+_registered: "OrderedDict[tuple, str]" = OrderedDict()  # (path, mtime, family tag) -> ReportLab name
+
+
 def _register(path: Path, mtime: float, family_tag: str = "") -> str:
+    key = (path, mtime, family_tag)
+    name = _registered.get(key)
+    if name is not None:
+        _registered.move_to_end(key)
+        return name
+    name = _registered[key] = _register_file(path, family_tag)
+    while len(_registered) > MAX_REGISTERED_FONTS:
+        _, old = _registered.popitem(last=False)
+        if old not in _registered.values():
+            from reportlab.pdfbase import pdfmetrics
+
+            pdfmetrics._fonts.pop(old, None)  # registered again if a later school needs it
+    return name
+
+
+def _register_file(path: Path, family_tag: str) -> str:
     import struct
 
     from reportlab.pdfbase import pdfmetrics
@@ -57,7 +78,7 @@ def _register(path: Path, mtime: float, family_tag: str = "") -> str:
     digest = hashlib.sha1(path.read_bytes()).hexdigest()
     name = f"{path.stem[:40]}-{digest[:8]}" + (f"-{family_tag}" if family_tag else "")
     try:
-        pdfmetrics.registerFont(CachedTTFont(name, str(path), digest))
+        font = CachedTTFont(name, str(path), digest)
     except (TTFError, OSError, ValueError, KeyError, IndexError, AssertionError, struct.error) as exc:
         text = str(exc).lower()
         if "postscript outlines" in text:
@@ -68,6 +89,11 @@ def _register(path: Path, mtime: float, family_tag: str = "") -> str:
             why = "the file is damaged or uses a format ReportLab cannot embed"
         raise BuildError(f"{path}: cannot embed this font: {why}; use a TrueType (.ttf) file "
                          f"(glyf outlines), e.g. the family's TTF release") from None
+    # Not pdfmetrics.registerFont: it gives every font whose internal name was seen before the
+    # font object registered first, so one school's version of a family (say its own Lato)
+    # would print with another school's. Ours are named by their bytes: each is itself.
+    pdfmetrics._fonts[name] = font
+    pdfmetrics.registerFontFamily(name)
     return name
 
 
@@ -76,11 +102,16 @@ def register_font(path: Path, family_tag: str = "") -> str:
     return _register(path, path.stat().st_mtime, family_tag)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=256)
+def _family_tag(files: tuple[tuple[Path, float], ...]) -> str:
+    return hashlib.sha1("\0".join(hashlib.sha1(f.read_bytes()).hexdigest() for f, _ in files).encode()).hexdigest()[:8]
+
+
 def register_family(files: tuple[Path, Path, Path, Path]) -> FontFamily:
     from reportlab.pdfbase.pdfmetrics import registerFontFamily
 
-    tag = hashlib.sha1("\0".join(hashlib.sha1(Path(f).read_bytes()).hexdigest() for f in files).encode()).hexdigest()[:8]
-    names = [register_font(f, tag) for f in files]
+    paths = [Path(f).resolve() for f in files]
+    tag = _family_tag(tuple((f, f.stat().st_mtime) for f in paths))
+    names = [register_font(f, tag) for f in paths]
     registerFontFamily(names[0], normal=names[0], bold=names[1], italic=names[2], boldItalic=names[3])
     return FontFamily(*names, family=names[0])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import zlib
 from fnmatch import fnmatch
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakValueDictionary
 
 from reportlab import Version, rl_config
 from reportlab.pdfbase import pdfdoc
@@ -152,7 +152,19 @@ class CachedTTFont(TTFont):
 
 
 
+_FACES: "WeakValueDictionary[str, TTFontFace]" = WeakValueDictionary()  # digest -> face, while a font uses it
+
+
 def _face(filename: str, digest: str) -> TTFontFace:
+    """The parsed face of a font file: one per distinct file in a process (registered under
+    several names it is shared), parsed once per machine (kept in the disk cache)."""
+    face = _FACES.get(digest)
+    if face is None:
+        face = _FACES[digest] = _restored_face(filename, digest)
+    return face
+
+
+def _restored_face(filename: str, digest: str) -> TTFontFace:
     from guidebuilder.diskcache import cached
 
     def parse() -> dict:

@@ -600,6 +600,66 @@ def test_characters_in_a_layout_comment_are_not_checked(tmp_path, monkeypatch):
     assert (tmp_path / "out" / "default" / "medical-coder-handout.pdf").is_file()
 
 
+def _impostor_school(folder: Path) -> Path:
+    """A copy of summit-ridge whose Lato files carry the internal (PostScript) names of the
+    default Source Sans Pro faces: other fonts that ReportLab would take for the same ones."""
+    from fontTools.ttLib import TTFont as FontFile
+
+    shutil.copytree(CONTENT / "schools" / "summit-ridge", folder)
+    names = {"Lato-Regular": "SourceSansPro-Regular", "Lato-Bold": "SourceSansPro-Semibold",
+             "Lato-Italic": "SourceSansPro-It", "Lato-BoldItalic": "SourceSansPro-SemiboldIt"}
+    for lato, source_sans in names.items():
+        path = folder / "fonts" / f"{lato}.ttf"
+        font = FontFile(path)
+        for record in font["name"].names:
+            if record.nameID == 6:
+                record.string = source_sans
+        font.save(path)
+        assert FontFile(path)["name"].getDebugName(6) == source_sans
+    return folder / "school.yaml"
+
+
+def test_two_fonts_with_one_internal_name_each_print_as_themselves(tmp_path):
+    """ReportLab's registerFont hands a font the object of the first font with the same internal
+    name; a school's own fonts must never print with another school's (or the default) files."""
+    school = _impostor_school(tmp_path / "impostor")
+    script = ("import hashlib, sys\n"
+              "from guidebuilder.pipeline import build_pdf, load_inputs\n"
+              "for s in sys.argv[1:]:\n"
+              "    pdf = build_pdf(load_inputs(None, s), 'handout')\n"
+              "print(hashlib.sha256(pdf).hexdigest())\n")
+
+    def last_digest(*schools):
+        done = subprocess.run([sys.executable, "-c", script, *map(str, schools)], cwd=REPO, capture_output=True,
+                              text=True, check=True)
+        return done.stdout.strip()
+
+    alone = last_digest(school)
+    assert last_digest("default", school) == alone, "after the default family, the look-alike printed as it"
+    assert last_digest("default") != alone
+
+
+def test_a_worker_keeps_only_the_recently_used_fonts_registered(tmp_path, monkeypatch):
+    """A batch worker meets every school's fonts; it must not hold all of them for ever."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from guidebuilder import fonts
+    from guidebuilder.pipeline import build_pdf, load_inputs
+
+    monkeypatch.setattr(fonts, "MAX_REGISTERED_FONTS", 8)
+    original = (source_sans_dir() / "SourceSansPro-Regular.ttf").read_bytes()
+    names = []
+    for i in range(12):  # twelve different files (the same font with other trailing bytes)
+        path = tmp_path / f"Font{i}.ttf"
+        path.write_bytes(original + bytes([i]) * 4)
+        names.append(fonts.register_font(path))
+    assert len(set(names)) == 12 and len(fonts._registered) <= 8
+    assert not any(name in pdfmetrics._fonts for name in names[:4]), "the oldest were let go"
+    assert all(name in pdfmetrics._fonts for name in names[-4:])
+    assert fonts.register_font(tmp_path / "Font0.ttf") == names[0] and names[0] in pdfmetrics._fonts
+    assert build_pdf(load_inputs(None, "default"), "checklist").startswith(b"%PDF")  # its family comes back
+
+
 def test_latin_extended_name_prints_with_the_default_font(tmp_path):
     school = write_school(tmp_path / "gyor", f'name: Győr Technical College\ncolors:\n  primary: "{BRAND}"\n')
     for layout in ("handout", "checklist"):
