@@ -160,6 +160,17 @@ def kill_group(pgid: int) -> None:
         pass
 
 
+def signal_group(process, signum: int, timeout: float) -> None:
+    """Send `signum` to the batch's process group, as a terminal (Ctrl-C) or `kill` would, and
+    wait for the batch and its workers to end; whatever is left is killed."""
+    try:
+        os.killpg(process.pid, signum)
+        process.wait(timeout=timeout)
+        wait_for(lambda: not group_members(process.pid), 5)
+    finally:
+        kill_group(process.pid)
+
+
 def wait_for(predicate, timeout: float, step: float = 0.02) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -480,15 +491,10 @@ def start_big_batch(tmp_path: Path, roster: Path, out: Path):
 def test_killed_run_leaves_no_partial_file_and_the_rerun_completes(tmp_path, big_roster):
     out = tmp_path / "out"
     process = start_big_batch(tmp_path, big_roster, out)
-    try:
-        # Let a few documents be recorded, then kill the batch and its workers outright.
-        wait_for(lambda: len(pdfs(out)) >= 6, 5)
-        assert process.poll() is None, "the batch finished before it could be killed"
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-        wait_for(lambda: not group_members(process.pid), 5)
-    finally:
-        kill_group(process.pid)
+    # Let a few documents be recorded, then kill the batch and its workers outright.
+    wait_for(lambda: len(pdfs(out)) >= 6, 5)
+    assert process.poll() is None, "the batch finished before it could be killed"
+    signal_group(process, signal.SIGKILL, 30)
     assert process.returncode == -signal.SIGKILL
 
     on_disk = pdfs(out)
@@ -523,11 +529,10 @@ def interrupted(tmp_path_factory, big_roster):
         assert wait_for(lambda: pdfs(out), 30), "no PDF appeared"
         time.sleep(0.3)
         assert process.poll() is None, "the batch finished before it could be interrupted"
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=60)
-        wait_for(lambda: not group_members(process.pid), 5)
-    finally:
+    except BaseException:
         kill_group(process.pid)
+        raise
+    signal_group(process, signal.SIGINT, 60)
     stderr = (folder / "logs" / "stderr").read_text(encoding="utf-8", errors="replace")
     return {"folder": folder, "out": out, "returncode": process.returncode, "stderr": stderr,
             "on_disk": pdfs(out)}
