@@ -69,13 +69,10 @@ def _register_file(path: Path, family_tag: str) -> str:
 
     from guidebuilder.ttfcache import CachedTTFont
 
-    size = path.stat().st_size
-    if size > MAX_FONT_BYTES:
-        raise BuildError(f"{path}: font file is {size:,} bytes, over the {MAX_FONT_BYTES:,} byte limit")
     # A stable name from the file's bytes keeps rebuilds byte-identical across folders; the
     # family tag keeps two families that share a file (same regular, other bold) apart, since
     # ReportLab looks up bold and italic faces by the regular face's name.
-    digest = hashlib.sha1(path.read_bytes()).hexdigest()
+    digest = _file_digest(path, path.stat().st_mtime)
     name = f"{path.stem[:40]}-{digest[:8]}" + (f"-{family_tag}" if family_tag else "")
     try:
         font = CachedTTFont(name, str(path), digest)
@@ -103,15 +100,20 @@ def register_font(path: Path, family_tag: str = "") -> str:
 
 
 @lru_cache(maxsize=256)
-def _family_tag(files: tuple[tuple[Path, float], ...]) -> str:
-    return hashlib.sha1("\0".join(hashlib.sha1(f.read_bytes()).hexdigest() for f, _ in files).encode()).hexdigest()[:8]
+def _file_digest(path: Path, mtime: float) -> str:
+    """SHA-1 of a font file (read once per version of the file), within the size limit."""
+    size = path.stat().st_size
+    if size > MAX_FONT_BYTES:
+        raise BuildError(f"{path}: font file is {size:,} bytes, over the {MAX_FONT_BYTES:,} byte limit")
+    return hashlib.sha1(path.read_bytes()).hexdigest()
 
 
 def register_family(files: tuple[Path, Path, Path, Path]) -> FontFamily:
     from reportlab.pdfbase.pdfmetrics import registerFontFamily
 
     paths = [Path(f).resolve() for f in files]
-    tag = _family_tag(tuple((f, f.stat().st_mtime) for f in paths))
+    digests = [_file_digest(f, f.stat().st_mtime) for f in paths]
+    tag = hashlib.sha1("\0".join(digests).encode()).hexdigest()[:8]
     names = [register_font(f, tag) for f in paths]
     registerFontFamily(names[0], normal=names[0], bold=names[1], italic=names[2], boldItalic=names[3])
     return FontFamily(*names, family=names[0])
