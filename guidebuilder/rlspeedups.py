@@ -1,8 +1,8 @@
 """Memos around ReportLab functions that are pure but recomputed for every object of every PDF.
 
 `install()` is called once per process before the first document is drawn (never at import).
-The bytes ReportLab writes do not change; tests/test_determinism.py builds with and without a
-warm cache and compares.
+The bytes ReportLab writes do not change: tests/test_speedups.py builds with stock ReportLab,
+cold and warm caches and compares.
 """
 
 from __future__ import annotations
