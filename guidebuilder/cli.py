@@ -80,6 +80,10 @@ class Context:
         sys.exit(exc.exit_code)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    click.secho(f"warning: {message}", fg="yellow", err=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="guidebuilder")
 @click.option("--debug", is_flag=True, help="Show a full traceback when something goes wrong.")
@@ -97,6 +101,9 @@ def main(ctx: click.Context, debug: bool) -> None:
       guidebuilder new-school "Lakeside Community College"
     """
     ctx.obj = Context(debug)
+    import warnings
+
+    warnings.showwarning = _show_warning  # a warning no command collects (a batch's) reads like the others
     # A short run frees everything at exit: collecting cycles along the way, and again at
     # shutdown, only costs time (measured: about a tenth of a one-off build).
     gc.disable()

@@ -84,6 +84,26 @@ def _date_text(value: Any) -> str:
 DateText = Annotated[str, BeforeValidator(_date_text)]
 
 
+def _date(value: Any) -> date:
+    """A full date, typed as 2027-03-14 (the loader keeps it as that text; a number is no date,
+    although pydantic would read 0 as 1970-01-01)."""
+    from datetime import datetime
+
+    if isinstance(value, datetime) or (isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}[ Tt]\d", value.strip())):
+        raise PydanticCustomError("date_with_time", "expected a date like 2027-03-14, without a time")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass  # 2027-13-45, 2026-02-30
+    raise PydanticCustomError("date", "expected a date like 2027-03-14")
+
+
+Date = Annotated[date, BeforeValidator(_date)]
+
+
 def _file_name(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*", value):
         raise PydanticCustomError("file_name", 'expected a simple name of letters, digits, "-", "_" and "." '

@@ -60,6 +60,10 @@ def check_glyphs(family, sources, markup: str, layout_file) -> None:
         if source is not None:
             problems += _source_problems(source, fonts, font, covered)
     if not problems:  # text the layout itself adds (bullets, separators) must print too
+        invisible = _layout_invisible(markup, layout_file)
+        if invisible:
+            problems.append(invisible)
+    if not problems:
         missing = _markup_missing(markup, fonts, covered)
         if missing:
             problems.append(Problem(display_path(layout_file), None, "",
@@ -107,3 +111,28 @@ def _markup_missing(markup: str, fonts: tuple[str, ...], covered: frozenset[int]
     # Element text and attribute values (fact labels, footers...), and what code adds: bullets.
     printed = html.unescape(re.sub(r"</?[\w-]+|[\w-]+=", " ", markup)) + "\u2022\u00b7"
     return _printable_missing(printed, covered, fonts)
+
+
+def _layout_invisible(markup: str, layout_file) -> Problem | None:
+    """A zero-width, direction or C1 control character the layout types (the guide's and school's
+    are removed or refused at load): it would print as a box, so it is an error at its line."""
+    from guidebuilder.unicodetext import character_name, is_invisible, refused_reason
+
+    codes = {int(ref[1:], 16) if ref[0] in "xX" else int(ref)
+             for ref in re.findall(r"&#([xX][0-9a-fA-F]{1,6}|[0-9]{1,7});", markup)}
+    chars = set(markup) | {chr(code) for code in codes if code <= 0x10FFFF}
+    bad = sorted(c for c in chars if ord(c) >= 0x80 and (is_invisible(c) or refused_reason(c)))
+    if not bad:
+        return None
+    char = bad[0]
+    line = None
+    try:
+        text = open(layout_file, encoding="utf-8").read()
+        for number, typed in enumerate(text.splitlines(), 1):
+            if char in typed or re.search(rf"&#(?:[xX]0*{ord(char):X}|0*{ord(char)});", typed, re.I):
+                line = number
+                break
+    except (OSError, UnicodeDecodeError):
+        pass  # the error still names the layout and the character
+    reason = refused_reason(char) or "an invisible character that would print as a box"
+    return Problem(display_path(layout_file), line, "", f"the layout prints {character_name(char)}, {reason}; remove it")

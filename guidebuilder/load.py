@@ -157,6 +157,10 @@ def _describe(value) -> str:
         return "a list"
     if value is None:
         return "nothing"
+    if isinstance(value, bool):  # only an explicit tag (!!bool) makes one: plain values are text
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
     return f'"{value}"' if isinstance(value, str) else f"{type(value).__name__} {value!r}"
 
 

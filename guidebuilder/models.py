@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
-from guidebuilder.fieldtypes import Colour, DateText, FileName, Language, StrictModel, Text, Url
+from guidebuilder.fieldtypes import Colour, Date, DateText, FileName, Language, StrictModel, Text, Url
 
 # ---- guide -----------------------------------------------------------------------------
 
@@ -124,7 +123,7 @@ class Guide(StrictModel):
     title: Text
     subtitle: Text | None = None
     summary: Text
-    reviewed: dt.date | None = None
+    reviewed: Date | None = None
     key_facts: list[KeyFact] = Field(default_factory=list, min_length=2, max_length=4)
     pathway: list[Step] = Field(default_factory=list, min_length=3, max_length=7)
     sections: list[Section] = Field(min_length=1)
@@ -165,13 +164,13 @@ class Program(StrictModel):
     length: Text | None = None
     format: Text | None = None
     cost: Text | None = None
-    next_start: dt.date | None = None
+    next_start: Date | None = None
     url: Url | None = None
 
 
 class Event(StrictModel):
     name: Text
-    date: dt.date | None = None
+    date: Date | None = None
     location: Text | None = None
 
 

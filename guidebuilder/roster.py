@@ -43,8 +43,6 @@ def _all_keypaths(data, keypath, lines, line):
 
 def read_roster(path: Path) -> list[RosterRow]:
     """Parse the CSV; raises InputError only for a file that cannot be read as a roster at all."""
-    from guidebuilder.models import School
-    from guidebuilder.scaffold import slugify
     from guidebuilder.yamlsource import read_limited
 
     name = display_path(path)
@@ -55,7 +53,18 @@ def read_roster(path: Path) -> list[RosterRow]:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError([Problem(name, line, "", "is not UTF-8 text (export the spreadsheet as "
                                                   "\"CSV UTF-8\")")]) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    previous_limit = csv.field_size_limit(MAX_ROSTER_BYTES)  # cells are measured below, by name
+    try:
+        return _read_rows(path, name, text, csv.reader(io.StringIO(text, newline="")))
+    finally:
+        csv.field_size_limit(previous_limit)
+
+
+def _read_rows(path: Path, name: str, text: str, reader) -> list[RosterRow]:
+    from guidebuilder.models import School
+    from guidebuilder.scaffold import slugify
+    from guidebuilder.unicodetext import clean_text, refused_message, warn_removed
+
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise InputError([Problem(name, 1, "", "the roster is empty (expected a header row of column names)")])
@@ -64,8 +73,11 @@ def read_roster(path: Path) -> list[RosterRow]:
     if problems:
         raise InputError(problems)
     rows, seen = [], {}
+    first_line = reader.line_num + 1
     for index, cells in enumerate(reader):
         line = reader.line_num
+        _check_cell_sizes(name, first_line, header, cells)
+        first_line = line + 1
         if not any(c.strip() for c in cells):
             continue
         row_problems = []
@@ -80,7 +92,13 @@ def read_roster(path: Path) -> list[RosterRow]:
             *parents, last = column.split(".")
             for part in parents:
                 target = target.setdefault(part, {})
-            target[last] = cell.strip()
+            cell, removed = clean_text(cell.strip())
+            if removed:
+                warn_removed(f"{name}:{line}: {column}", removed)
+            refused = refused_message(cell)
+            if refused:
+                row_problems.append(Problem(name, line, column, refused))
+            target[last] = cell
         slug = slugify(data.pop("slug", "") or data.get("name", "") or f"row-{line}")
         if slug in seen:
             row_problems.append(Problem(name, line, "slug", f'"{slug}" is also the slug of the row on line '
@@ -90,13 +108,32 @@ def read_roster(path: Path) -> list[RosterRow]:
     return rows
 
 
+MAX_CELL = 131_072  # characters: Python's csv default limit, far beyond any school's value
+
+
+def _check_cell_sizes(name: str, line: int, header: list[str], cells: list[str]) -> None:
+    for i, cell in enumerate(cells):
+        if len(cell) > MAX_CELL:
+            column = header[i] if i < len(header) else f"cell {i + 1}"
+            hint = (" (a quote that is never closed makes the rest of the file one cell)"
+                    if cell.count("\n") > 1 else "")
+            raise InputError([Problem(name, line, column, f"the cell is {len(cell):,} characters long, over the "
+                                                          f"{MAX_CELL:,} character limit{hint}")])
+
+
 def _header_problems(name: str, header: list[str], model) -> list[Problem]:
-    """Columns must name school keys (dotted for nested ones), each once."""
+    """Columns must name school keys (dotted for nested ones), each once, and a key and one of
+    its parts (colors and colors.primary) never both."""
     problems, seen = [], set()
     for column in header:
         if column in seen:
             problems.append(Problem(name, 1, column, "column appears twice"))
         seen.add(column)
+        whole = next((other for other in header if column.startswith(other + ".")), None)
+        if whole is not None:
+            problems.append(Problem(name, 1, column, f'both this column and column "{whole}" set {whole}; '
+                                                     f'keep one of them'))
+            continue
         if column == "slug":
             continue
         current, parts = model, column.split(".")

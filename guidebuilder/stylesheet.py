@@ -23,6 +23,17 @@ def parse_length(text) -> float:
     return float(match.group(1)) * _UNITS[match.group(2) or "pt"]
 
 
+def _number(text) -> int | float:
+    """A size as typed: the YAML loader keeps "10.5" as text (an int stays an int, as before)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return text
+    if isinstance(text, str) and re.fullmatch(r"\d+", text.strip()):
+        return int(text)
+    if isinstance(text, str) and re.fullmatch(r"\d+\.\d+|\.\d+", text.strip()):
+        return float(text)
+    raise ValueError(text)
+
+
 @dataclass(frozen=True)
 class TypeStyle:
     size: float
@@ -84,8 +95,8 @@ def load_stylesheet(path: Path, mtime: float = 0.0) -> Stylesheet:
     for key, value in section("type").items():
         try:
             style = TypeStyle(**value)
-            if not all(isinstance(n, (int, float)) and not isinstance(n, bool) and n > 0
-                       for n in (style.size, style.leading)):
+            style = TypeStyle(_number(style.size), _number(style.leading), style.weight)
+            if not all(n > 0 for n in (style.size, style.leading)):
                 raise ValueError
             types[key] = style
         except (TypeError, ValueError, AttributeError):

@@ -3,12 +3,21 @@
 PyYAML keeps the last of two equal keys silently; a user who wrote a key twice has a bug,
 so we compose the node tree ourselves and turn it into plain data, recording where each
 key path starts.
+
+Values are read as the text typed: YAML 1.1 (and 1.2) would turn `17.80` into 17.8, a phone
+`0201234567` into 33896823 and `1:30` into 90. Only `null`, `~` and nothing are read as no
+value, and keys are always text (`yes:` is the key "yes"); the models convert text to the
+dates and choices they declare. Every text is NFC-normalised and checked for characters that
+would not print as typed (guidebuilder.unicodetext).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import re
 
 import yaml
 
@@ -41,8 +50,22 @@ class YamlSource:
         return self.lines.get(keypath)
 
 
-def _loader_class():
+def _safe_loader_class():
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _TextLoader(_safe_loader_class()):
+    """The safe loader with one implicit type left: null. An unquoted 0755 stays "0755"."""
+
+    yaml_implicit_resolvers: dict = {}  # its own table: add_implicit_resolver would copy the parent's
+
+
+_TextLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"),
+                                  ["~", "n", "N", ""])
+
+
+def _loader_class():
+    return _TextLoader
 
 
 def read_limited(path: Path, limit: int, name: str) -> bytes:
@@ -155,15 +178,14 @@ def _to_data(loader, node, keypath, source: YamlSource, problems: list[Problem],
         raise _TooBig(node.start_mark.line + 1, f"values are nested too deeply (at most {MAX_DEPTH} levels)")
     source.lines.setdefault(keypath, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
+        # No flatten_mapping: merge keys (<<) are refused by the prescan, and a key is only ever text.
         result = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int)):
+            if not isinstance(key_node, yaml.ScalarNode):
                 problems.append(Problem(source.name, key_node.start_mark.line + 1, dotted(keypath),
                                         "a key must be a plain word"))
                 continue
-            key = str(key)
+            key = unicodedata.normalize("NFC", key_node.value)  # as typed: `yes:` and `2026-13-45:` are words
             if key in result:
                 problems.append(Problem(
                     source.name, key_node.start_mark.line + 1, dotted(keypath + (key,)),
@@ -175,9 +197,29 @@ def _to_data(loader, node, keypath, source: YamlSource, problems: list[Problem],
     if isinstance(node, yaml.SequenceNode):
         return [_to_data(loader, item, keypath + (i,), source, problems, count) for i, item in enumerate(node.value)]
     try:
-        return loader.construct_object(node, deep=True)
-    except ValueError:  # e.g. 2027-13-01 looks like a date but is none; the model reports it
-        return node.value
+        value = loader.construct_object(node, deep=True)
+    except ValueError:  # an explicit tag that does not fit, e.g. !!int abc; the model reports it
+        value = node.value
+    if isinstance(value, str):
+        value = _checked_text(value, keypath, source, problems)
+    return value
+
+
+def _checked_text(value: str, keypath, source: YamlSource, problems: list[Problem]) -> str:
+    """The text NFC-normalised, invisible characters removed (with a warning); refused characters
+    (direction controls, C1 controls, noncharacters) are problems at the value's line and key."""
+    from guidebuilder.unicodetext import clean_text, refused_message, warn_removed
+
+    if value.isascii():  # the usual case, quickly (nothing to normalise or refuse)
+        return value
+    value, removed = clean_text(value)
+    if removed:
+        warn_removed(f"{source.name}:{source.line_of(keypath)}" + (f": {dotted(keypath)}" if keypath else ""),
+                     removed)
+    refused = refused_message(value)
+    if refused:
+        problems.append(Problem(source.name, source.line_of(keypath), dotted(keypath), refused))
+    return value
 
 
 def dotted(keypath) -> str:
