@@ -127,7 +127,9 @@ def _layout_invisible(markup: str, layout_file) -> Problem | None:
     char = bad[0]
     line = None
     try:
-        text = open(layout_file, encoding="utf-8").read()
+        from pathlib import Path
+
+        text = Path(layout_file).read_text(encoding="utf-8")
         for number, typed in enumerate(text.splitlines(), 1):
             if char in typed or re.search(rf"&#(?:[xX]0*{ord(char):X}|0*{ord(char)});", typed, re.I):
                 line = number
