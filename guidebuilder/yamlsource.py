@@ -148,7 +148,10 @@ def parse_yaml(text: str, path: Path) -> YamlSource:
         raise InputError([Problem(name, line, "", f"YAML syntax error: {what}")]) from None
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
-        raise InputError([Problem(name, line, "", f"contains a control character (U+{exc.character:04X}) that "
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        kind = ("a noncharacter" if (code & 0xFFFE) == 0xFFFE or 0xFDD0 <= code <= 0xFDEF else
+                "half of a surrogate pair" if 0xD800 <= code <= 0xDFFF else "a control character")
+        raise InputError([Problem(name, line, "", f"contains {kind} (U+{code:04X}) that "
                                                   f"YAML does not allow; remove it")]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(name, None, "", f"YAML error: {' '.join(str(exc).split())}")]) from None
