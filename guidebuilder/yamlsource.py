@@ -13,11 +13,10 @@ would not print as typed (guidebuilder.unicodetext).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import re
 
 import yaml
 

@@ -341,3 +341,14 @@ def test_a_cell_of_exactly_the_limit_is_read(tmp_path):
     rows = read_roster(tmp_path / "roster.csv")
     assert len(rows[0].data["tagline"]) == 131_072
     assert csv.field_size_limit() == before  # the process-wide limit is left as it was
+
+
+def test_words_yaml_1_1_read_as_booleans_or_numbers(tmp_path):
+    """language: no (Norwegian) was False, and a guide id 0755 named the files 493-handout.pdf."""
+    write(tmp_path, guide=GUIDE.format(summary="flying") + "language: no\nid: 0755\n")
+    from guidebuilder.load import load_guide
+
+    guide = load_guide(tmp_path / "guide.yaml")
+    assert (guide.language, guide.id) == ("no", "0755")
+    build(tmp_path, "checklist")
+    assert [p.name for p in (tmp_path / "out" / "school").iterdir()] == ["0755-checklist.pdf"]
