@@ -488,7 +488,32 @@ def start_big_batch(tmp_path: Path, roster: Path, out: Path):
     return process
 
 
+def complete_pdf_pages(path: Path) -> int:
+    """The page count of a complete PDF: it starts with %PDF-, ends with %%EOF and parses strictly."""
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF"), f"{path} is truncated"
+    pages = len(PdfReader(path, strict=True).pages)
+    assert pages >= 1, path
+    return pages
+
+
+def temporaries(out: Path) -> dict[str, Path]:
+    """Temporary files under `out`, by the output they were to become (school/file.pdf): a
+    writer's temporary is `.FILE.pdf.RANDOM.tmp` beside its PDF (write.write_atomic)."""
+    found = {}
+    for path in out.rglob("*"):
+        if path.name.endswith(".tmp"):
+            match = re.fullmatch(r"\.(.+\.pdf)\.[^.]+\.tmp", path.name)
+            assert match, f"{path} is not a PDF writer's temporary file"
+            found[(path.parent / match[1]).relative_to(out).as_posix()] = path
+    return found
+
+
 def test_killed_run_leaves_no_partial_file_and_the_rerun_completes(tmp_path, big_roster):
+    """SIGKILL to the batch and its workers. The design promises: no partial PDF under its final
+    name (each is written to a temporary file and renamed), every PDF on disk has its manifest
+    record, and the next run builds the rest and leaves a clean folder. A worker killed between
+    creating its temporary file and the rename leaves that file behind: the next run removes it."""
     out = tmp_path / "out"
     process = start_big_batch(tmp_path, big_roster, out)
     # Let a few documents be recorded, then kill the batch and its workers outright.
@@ -497,25 +522,49 @@ def test_killed_run_leaves_no_partial_file_and_the_rerun_completes(tmp_path, big
     signal_group(process, signal.SIGKILL, 30)
     assert process.returncode == -signal.SIGKILL
 
+    # Right after the kill: every PDF under its final name is complete.
     on_disk = pdfs(out)
     assert on_disk and on_disk < BIG
-    assert_clean_output(out)
+    pages_at_kill = {rel: complete_pdf_pages(out / rel) for rel in on_disk}
+    # Temporaries only of writes that never reached the rename: at most one per worker.
+    unfinished = temporaries(out)
+    assert len(unfinished) <= 2 and not set(unfinished) & on_disk, sorted(unfinished)
     # What the run recorded: the saved manifest plus its journal of records since the last save.
+    # Each worker records a PDF before renaming it into place, so every PDF on disk has its
+    # record; a record without its PDF is one whose rename never happened (its temporary is there).
     from guidebuilder.manifest import Manifest
 
     recorded = Manifest(out).entries
-    assert recorded, "the killed run recorded nothing"
-    assert set(recorded) <= on_disk
-    assert_manifest_matches_files(out, recorded)
+    assert on_disk <= set(recorded), sorted(on_disk - set(recorded))
+    assert set(recorded) - on_disk <= set(unfinished), sorted(set(recorded) - on_disk)
+    assert_manifest_matches_files(out, {rel: recorded[rel] for rel in on_disk})
+    for rel in on_disk:
+        stat = (out / rel).stat()
+        assert (recorded[rel]["size"], recorded[rel]["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns), rel
 
     rerun = run_batch(["--roster", big_roster, "--jobs", "2", "--out", out], cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
-    assert pdfs(out) == BIG
-    assert_clean_output(out)
     counts = summary_of(rerun.stderr)
-    assert counts["fresh"] == len(recorded)
-    assert counts["built"] == len(BIG) - len(recorded)
-    assert set(load_manifest(out)) == BIG
+    assert counts["fresh"] == len(on_disk), "every PDF the killed run finished is kept"
+    assert counts["built"] == len(BIG) - len(on_disk)
+    # A clean folder: the PDFs and the manifest, no temporary file, no journal.
+    assert files_in(out) == BIG | {"manifest.json"}, sorted(files_in(out) - BIG)
+    assert_clean_output(out)
+    outputs = load_manifest(out)
+    assert set(outputs) == BIG
+    assert_manifest_matches_files(out, outputs)
+    # The PDFs the kill left have the pages of every other school's (same guide, same layout).
+    pages = {layout: {complete_pdf_pages(out / rel) for rel in BIG if rel.endswith(f"-{layout}.pdf")}
+             for layout in LAYOUT_ORDER}
+    assert all(len(found) == 1 for found in pages.values()), pages
+    for rel, count in pages_at_kill.items():
+        layout = next(layout for layout in LAYOUT_ORDER if rel.endswith(f"-{layout}.pdf"))
+        assert pages[layout] == {count}, rel
+
+
+def files_in(out: Path) -> set[str]:
+    """Every file under `out` (hidden ones too), as relative paths."""
+    return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
 
 
 @pytest.fixture(scope="module")
