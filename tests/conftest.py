@@ -1,7 +1,9 @@
-"""Session fixtures: each (school, layout, page size) PDF is built once and shared."""
+"""Session fixtures: each (school, layout, page size) PDF is built once and shared, and the
+tests' own cache folder (never the user's ~/.cache/guidebuilder)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +33,24 @@ class Built:
     @property
     def pages(self):
         return self.reader.pages
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory):
+    """XDG_CACHE_HOME -> a folder of this session, for the test process and every subprocess it
+    starts (they inherit os.environ): tests never read or write the user's real cache, and never
+    one left by an earlier session. Autouse and session-wide, so it is set before the first test
+    or fixture builds anything (guidebuilder.diskcache reads the variable at each use)."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(folder)
+    try:
+        yield folder
+    finally:
+        if before is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = before
 
 
 @pytest.fixture(scope="session")
