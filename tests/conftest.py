@@ -1,7 +1,11 @@
-"""Session fixtures: each (school, layout, page size) PDF is built once and shared."""
+"""Session fixtures: each (school, layout, page size) PDF is built once and shared, and the
+tests' own cache folder (never the user's ~/.cache/guidebuilder)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +35,40 @@ class Built:
     @property
     def pages(self):
         return self.reader.pages
+
+
+_CACHE: dict = {}  # the session's cache folder, and the XDG_CACHE_HOME it replaced
+
+
+def pytest_configure(config):
+    """XDG_CACHE_HOME -> a fresh folder of this session, for the test process and every
+    subprocess it starts (they inherit os.environ): tests never read or write the user's real
+    ~/.cache/guidebuilder, nor a cache left by an earlier session. Set here, before collection,
+    because some test modules load schools (and so fonts, through the disk cache) while
+    collecting: a fixture would come too late for those."""
+    _CACHE["before"] = os.environ.get("XDG_CACHE_HOME")
+    _CACHE["folder"] = Path(tempfile.mkdtemp(prefix="guidebuilder-test-cache-"))
+    os.environ["XDG_CACHE_HOME"] = str(_CACHE["folder"])
+
+
+def pytest_unconfigure(config):
+    folder = _CACHE.pop("folder", None)
+    if folder is None:
+        return
+    before = _CACHE.pop("before")
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache() -> Path:
+    """The session's cache folder (see pytest_configure); autouse, so every test starts with
+    XDG_CACHE_HOME pointing there, whatever a collected module did to os.environ."""
+    os.environ["XDG_CACHE_HOME"] = str(_CACHE["folder"])
+    return _CACHE["folder"]
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,8 @@ Each case is a folder `NN-short-name/` holding the input files and a `case.yaml`
     pdf_text_absent: {GLOB: [TEXT]}     # texts no PDF matching GLOB may hold
     files_after: [PATH, ...]            # files that must exist afterwards (partial batches)
     xfail: "BUG: ..."                   # a known product bug: the assertion is the correct one
+    slow: true                          # takes seconds (a build, a huge input): left out of
+                                        #   the quick subset, pytest -m "not slow"
 
 A case runs as a real process (`python -m guidebuilder ...`) in a temporary copy of its folder,
 under a memory and time limit, so a case that would hang or eat all memory fails the test
@@ -62,6 +64,8 @@ def _params():
     for folder in case_folders():
         spec = spec_of(folder)
         marks = [pytest.mark.xfail(strict=True, reason=spec["xfail"])] if spec.get("xfail") else []
+        if spec.get("slow"):
+            marks.append(pytest.mark.slow)
         params.append(pytest.param(folder, id=folder.name, marks=marks))
     return params
 
@@ -187,6 +191,7 @@ def test_the_corpus_covers_enough_cases():
         spec = spec_of(folder)
         assert spec.get("description") and spec.get("args") and "exit" in spec, folder.name
         assert "stderr" in spec or "stderr_each" in spec or "pdf_text" in spec, folder.name
+        assert spec.get("slow", False) in (True, False), f"{folder.name}: slow is true or false"
         for path in folder.rglob("*"):  # small, hand-made inputs: big ones come from make.py
             assert path.is_symlink() or not path.is_file() or path.stat().st_size < 64_000, path
     names = [f.name.split("-", 1)[1] for f in folders]
@@ -204,7 +209,8 @@ def test_several_problems_of_one_file_are_reported_in_one_run():
 # ---- --debug shows what the contract hides --------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["unknown-keys-school", "guide-is-a-folder", "layout-python-class"])
+@pytest.mark.parametrize("name", ["unknown-keys-school", pytest.param("guide-is-a-folder", marks=pytest.mark.slow),
+                                  pytest.param("layout-python-class", marks=pytest.mark.slow)])
 def test_debug_flag_shows_a_traceback(name, tmp_path):
     folder = next(f for f in case_folders() if f.name[3:] == name)
     spec = spec_of(folder)

@@ -183,6 +183,7 @@ def wait_for(predicate, timeout: float, step: float = 0.02) -> bool:
 # ---- 1. same bytes as `build` ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_batch_output_is_byte_identical_to_build(tmp_path, monkeypatch):
     schools = ["lakeside", "riverbend", "summit-ridge", "default"]  # summit-ridge: its own fonts
     result = run_batch([*schools, "--jobs", "2", "--out", tmp_path / "batch"], cwd=REPO)
@@ -201,7 +202,7 @@ def test_batch_output_is_byte_identical_to_build(tmp_path, monkeypatch):
 # ---- 2. rosters ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bom", [True, False], ids=["utf8-bom", "utf8"])
+@pytest.mark.parametrize("bom", [pytest.param(True, marks=pytest.mark.slow), False], ids=["utf8-bom", "utf8"])
 def test_roster_builds_good_rows_and_reports_bad_ones(tmp_path, bom):
     rows = [
         roster_row(1, "alpha"),                                   # line 2
@@ -255,6 +256,7 @@ def test_roster_that_is_not_utf8_is_rejected_clearly(tmp_path):
     assert pdfs(tmp_path / "out") == set()
 
 
+@pytest.mark.slow
 def test_roster_row_builds_the_same_bytes_as_the_school_folder(tmp_path):
     """A roster row holding exactly lakeside's school.yaml gives lakeside's PDFs, byte for byte."""
     import yaml
@@ -280,6 +282,7 @@ def test_roster_row_builds_the_same_bytes_as_the_school_folder(tmp_path):
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
 
 
+@pytest.mark.slow
 def test_duplicate_slug_row_does_not_cost_the_good_row_its_manifest_entry(tmp_path):
     rows = [roster_row(1, "alpha"), roster_row(2, "beta"), roster_row(3, "alpha", colour="#000000")]
     write_roster(tmp_path / "roster.csv", rows)
@@ -301,6 +304,7 @@ def test_duplicate_slug_row_does_not_cost_the_good_row_its_manifest_entry(tmp_pa
 # ---- 3. incremental --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_incremental_rebuilds_exactly_what_changed(tmp_path):
     ws = workspace(tmp_path)
     out = ws / "out"
@@ -368,6 +372,7 @@ def test_incremental_rebuilds_exactly_what_changed(tmp_path):
 # ---- 4. shards -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_shards_are_stable_disjoint_and_cover_the_work(tmp_path):
     rows = [roster_row(i) for i in range(12)]
     slugs = [row[1] for row in rows]
@@ -421,6 +426,7 @@ def test_bad_shard_is_a_usage_error(tmp_path, monkeypatch, shard):
 # ---- 5. print file ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_combine_holds_every_document_in_school_order(tmp_path):
     schools = ["lakeside", "riverbend", "summit-ridge"]
     result = run_batch([*schools, "--jobs", "2", "--out", "out", "--combine", "print/all.pdf"], cwd=tmp_path)
@@ -437,6 +443,7 @@ def test_combine_holds_every_document_in_school_order(tmp_path):
 # ---- 6. failure isolation --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_bad_school_is_reported_and_the_rest_are_built(tmp_path):
     ws = workspace(tmp_path)
     broken = ws / "content" / "schools" / "broken"
@@ -488,7 +495,33 @@ def start_big_batch(tmp_path: Path, roster: Path, out: Path):
     return process
 
 
+def complete_pdf_pages(path: Path) -> int:
+    """The page count of a complete PDF: it starts with %PDF-, ends with %%EOF and parses strictly."""
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF"), f"{path} is truncated"
+    pages = len(PdfReader(path, strict=True).pages)
+    assert pages >= 1, path
+    return pages
+
+
+def temporaries(out: Path) -> dict[str, Path]:
+    """Temporary files under `out`, by the output they were to become (school/file.pdf): a
+    writer's temporary is `.FILE.pdf.RANDOM.tmp` beside its PDF (write.write_atomic)."""
+    found = {}
+    for path in out.rglob("*"):
+        if path.name.endswith(".tmp"):
+            match = re.fullmatch(r"\.(.+\.pdf)\.[^.]+\.tmp", path.name)
+            assert match, f"{path} is not a PDF writer's temporary file"
+            found[(path.parent / match[1]).relative_to(out).as_posix()] = path
+    return found
+
+
+@pytest.mark.slow
 def test_killed_run_leaves_no_partial_file_and_the_rerun_completes(tmp_path, big_roster):
+    """SIGKILL to the batch and its workers. The design promises: no partial PDF under its final
+    name (each is written to a temporary file and renamed), every PDF on disk has its manifest
+    record, and the next run builds the rest and leaves a clean folder. A worker killed between
+    creating its temporary file and the rename leaves that file behind: the next run removes it."""
     out = tmp_path / "out"
     process = start_big_batch(tmp_path, big_roster, out)
     # Let a few documents be recorded, then kill the batch and its workers outright.
@@ -497,25 +530,49 @@ def test_killed_run_leaves_no_partial_file_and_the_rerun_completes(tmp_path, big
     signal_group(process, signal.SIGKILL, 30)
     assert process.returncode == -signal.SIGKILL
 
+    # Right after the kill: every PDF under its final name is complete.
     on_disk = pdfs(out)
     assert on_disk and on_disk < BIG
-    assert_clean_output(out)
+    pages_at_kill = {rel: complete_pdf_pages(out / rel) for rel in on_disk}
+    # Temporaries only of writes that never reached the rename: at most one per worker.
+    unfinished = temporaries(out)
+    assert len(unfinished) <= 2 and not set(unfinished) & on_disk, sorted(unfinished)
     # What the run recorded: the saved manifest plus its journal of records since the last save.
+    # Each worker records a PDF before renaming it into place, so every PDF on disk has its
+    # record; a record without its PDF is one whose rename never happened (its temporary is there).
     from guidebuilder.manifest import Manifest
 
     recorded = Manifest(out).entries
-    assert recorded, "the killed run recorded nothing"
-    assert set(recorded) <= on_disk
-    assert_manifest_matches_files(out, recorded)
+    assert on_disk <= set(recorded), sorted(on_disk - set(recorded))
+    assert set(recorded) - on_disk <= set(unfinished), sorted(set(recorded) - on_disk)
+    assert_manifest_matches_files(out, {rel: recorded[rel] for rel in on_disk})
+    for rel in on_disk:
+        stat = (out / rel).stat()
+        assert (recorded[rel]["size"], recorded[rel]["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns), rel
 
     rerun = run_batch(["--roster", big_roster, "--jobs", "2", "--out", out], cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
-    assert pdfs(out) == BIG
-    assert_clean_output(out)
     counts = summary_of(rerun.stderr)
-    assert counts["fresh"] == len(recorded)
-    assert counts["built"] == len(BIG) - len(recorded)
-    assert set(load_manifest(out)) == BIG
+    assert counts["fresh"] == len(on_disk), "every PDF the killed run finished is kept"
+    assert counts["built"] == len(BIG) - len(on_disk)
+    # A clean folder: the PDFs and the manifest, no temporary file, no journal.
+    assert files_in(out) == BIG | {"manifest.json"}, sorted(files_in(out) - BIG)
+    assert_clean_output(out)
+    outputs = load_manifest(out)
+    assert set(outputs) == BIG
+    assert_manifest_matches_files(out, outputs)
+    # The PDFs the kill left have the pages of every other school's (same guide, same layout).
+    pages = {layout: {complete_pdf_pages(out / rel) for rel in BIG if rel.endswith(f"-{layout}.pdf")}
+             for layout in LAYOUT_ORDER}
+    assert all(len(found) == 1 for found in pages.values()), pages
+    for rel, count in pages_at_kill.items():
+        layout = next(layout for layout in LAYOUT_ORDER if rel.endswith(f"-{layout}.pdf"))
+        assert pages[layout] == {count}, rel
+
+
+def files_in(out: Path) -> set[str]:
+    """Every file under `out` (hidden ones too), as relative paths."""
+    return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -538,6 +595,7 @@ def interrupted(tmp_path_factory, big_roster):
             "on_disk": pdfs(out)}
 
 
+@pytest.mark.slow
 def test_ctrl_c_exits_130_and_saves_the_manifest(interrupted):
     out = interrupted["out"]
     assert interrupted["returncode"] == 130, interrupted["stderr"]
@@ -549,9 +607,13 @@ def test_ctrl_c_exits_130_and_saves_the_manifest(interrupted):
     assert_manifest_matches_files(out, recorded)
 
 
-def test_rerun_after_ctrl_c_builds_only_what_is_missing(interrupted, big_roster):
-    out = interrupted["out"]
-    rerun = run_batch(["--roster", big_roster, "--jobs", "2", "--out", out], cwd=interrupted["folder"])
+@pytest.mark.slow
+def test_rerun_after_ctrl_c_builds_only_what_is_missing(interrupted, big_roster, tmp_path):
+    # On a copy (mtimes kept, so the manifest still matches): the interrupted run's folder stays
+    # as it was for the other test, whichever runs first.
+    out = tmp_path / "out"
+    shutil.copytree(interrupted["out"], out)
+    rerun = run_batch(["--roster", big_roster, "--jobs", "2", "--out", out], cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
     assert pdfs(out) == BIG
     counts = summary_of(rerun.stderr)
@@ -560,6 +622,7 @@ def test_rerun_after_ctrl_c_builds_only_what_is_missing(interrupted, big_roster)
     assert counts["fresh"] == len(interrupted["on_disk"])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
 def test_workers_do_not_outlive_a_killed_batch(tmp_path, big_roster):
     out = tmp_path / "out"
@@ -577,6 +640,7 @@ def test_workers_do_not_outlive_a_killed_batch(tmp_path, big_roster):
 # ---- 8. guides x layouts ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_several_guides_and_layouts_multiply_out(tmp_path):
     copy = tmp_path / "medical-coder-2.yaml"
     text = (CONTENT / "medical-coder.yaml").read_text(encoding="utf-8")
@@ -601,6 +665,7 @@ def test_several_guides_and_layouts_multiply_out(tmp_path):
 # ---- 9. what it prints -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_output_is_plain_lines_quiet_and_verbose(tmp_path):
     schools = ["lakeside", "riverbend"]
     written = sorted(str(Path("out") / rel) for rel in expected(schools))
@@ -656,6 +721,7 @@ def test_journal_records_from_workers_settle_into_the_manifest(tmp_path):
     assert not Manifest(tmp_path).up_to_date("a/done.pdf", "in-1")
 
 
+@pytest.mark.slow
 def test_a_file_the_layout_reads_is_an_input(tmp_path):
     """<image src> reads a file from the school's folder: changing it rebuilds that document."""
     (tmp_path / "layouts").mkdir()

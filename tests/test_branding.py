@@ -414,7 +414,11 @@ BAD_LOGOS = {"missing": _bad_missing, "corrupt": _bad_corrupt, "truncated": _bad
              "over-10-MB-svg": _bad_bytes_svg, "outside-folder": _bad_outside, "symlink-outside": _bad_symlink}
 
 
-@pytest.mark.parametrize("case", list(BAD_LOGOS))
+QUICK_BAD_LOGOS = ("missing", "corrupt", "outside-folder")  # the rest run outside the quick subset
+
+
+@pytest.mark.parametrize("case", [c if c in QUICK_BAD_LOGOS else pytest.param(c, marks=pytest.mark.slow)
+                                  for c in BAD_LOGOS])
 def test_bad_logo_is_a_clear_error_not_a_crash_or_hang(tmp_path, case):
     folder = tmp_path / "bad"
     folder.mkdir()
@@ -434,6 +438,7 @@ def test_bad_logo_is_a_clear_error_not_a_crash_or_hang(tmp_path, case):
     assert result.elapsed < 20
 
 
+@pytest.mark.slow
 def test_svg_entity_bomb_neither_hangs_nor_crashes(tmp_path):
     entities = "".join(f'<!ENTITY e{i + 1} "{("&e%d;" % i) * 10}">\n' for i in range(9))
     (tmp_path / "bomb").mkdir()
@@ -619,6 +624,7 @@ def _impostor_school(folder: Path) -> Path:
     return folder / "school.yaml"
 
 
+@pytest.mark.slow
 def test_two_fonts_with_one_internal_name_each_print_as_themselves(tmp_path):
     """ReportLab's registerFont hands a font the object of the first font with the same internal
     name; a school's own fonts must never print with another school's (or the default) files."""
@@ -775,12 +781,13 @@ def _qr_cases():
     from guidebuilder.load import load_school
 
     lakeside, summit = load_school(school_file("lakeside")), load_school(school_file("summit-ridge"))
+    slow = pytest.mark.slow  # the quick subset scans one code: lakeside's, on the handout
     return [pytest.param("lakeside", lakeside.program.url, id="lakeside-program"),
-            pytest.param("summit-ridge", summit.program.url, id="summit-ridge-long-query"),
-            pytest.param("yellow", "https://yellow-valley.example.edu/careers", id="website-only")]
+            pytest.param("summit-ridge", summit.program.url, id="summit-ridge-long-query", marks=slow),
+            pytest.param("yellow", "https://yellow-valley.example.edu/careers", id="website-only", marks=slow)]
 
 
-@pytest.mark.parametrize("layout", ["handout", "checklist"])
+@pytest.mark.parametrize("layout", ["handout", pytest.param("checklist", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("school, url", _qr_cases())
 def test_qr_code_scans_to_the_school_url(built, yellow, school, url, layout):
     if school == "summit-ridge":

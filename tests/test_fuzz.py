@@ -30,6 +30,9 @@ FUZZ = settings(deadline=None, derandomize=True, database=None, print_blob=True,
 ERROR_LINE = re.compile(r"^error: [^:\n]+(:\d+)?: \S")
 _names = itertools.count()
 
+# Hundreds of generated inputs per test: all of them are outside the quick subset.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def scratch():

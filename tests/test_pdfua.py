@@ -10,9 +10,10 @@ from guidebuilder.pipeline import build_pdf, load_inputs  # noqa: E402
 SCHOOLS = ["default", "lakeside", "riverbend", "summit-ridge"]
 
 
-@pytest.mark.parametrize("size", ["letter", "a4"])
+# The quick subset checks every layout for the default school on letter paper.
+@pytest.mark.parametrize("size", ["letter", pytest.param("a4", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("layout", ["handout", "checklist", "brochure"])
-@pytest.mark.parametrize("school", SCHOOLS)
+@pytest.mark.parametrize("school", [SCHOOLS[0], *(pytest.param(s, marks=pytest.mark.slow) for s in SCHOOLS[1:])])
 def test_no_pdfua_findings(tmp_path, school, layout, size):
     path = tmp_path / f"{school}-{layout}-{size}.pdf"
     path.write_bytes(build_pdf(load_inputs(None, school), layout, size))

@@ -45,6 +45,7 @@ def _digests(mode: str, cache: Path) -> list[str]:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_cached_fonts_and_memos_write_exactly_what_reportlab_writes(tmp_path):
     plain = _digests("plain", tmp_path / "unused")
     cold = _digests("cached", tmp_path / "cache")
