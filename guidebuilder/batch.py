@@ -419,7 +419,11 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
         from guidebuilder.load import load_guide
 
         load_guide(guide_file)  # a bad guide is bad input for the whole run
-    sources = [s for s in gather_schools(options.schools, options.roster) if in_shard(s.slug, shard)]
+    gathered = gather_schools(options.schools, options.roster)
+    for note in locations.sample_notes([s.path for s in gathered if s.data is None], guide_files,
+                                       guide_named=bool(options.guides)):
+        reporter.note(note)
+    sources = [s for s in gathered if in_shard(s.slug, shard)]
     manifest = Manifest(options.out_dir)
     jobs, fresh, rejected = plan(sources, guide_files, layouts, options.out_dir, options.page_size, manifest,
                                  options.force, options.print_options)

@@ -13,6 +13,10 @@ class Reporter:
         self.bar = None
         self.tty = sys.stderr.isatty()
 
+    def note(self, message: str) -> None:
+        """A note that changes what the run means (built-in samples standing in): even when quiet."""
+        click.echo(f"note: {message}", err=True)
+
     def start(self, total: int, fresh: int) -> None:
         if self.quiet:
             return

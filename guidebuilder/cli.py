@@ -80,6 +80,13 @@ class Context:
         sys.exit(exc.exit_code)
 
 
+def note_samples(notes) -> None:
+    """Say which built-in samples stand in for the working folder's own content (on stderr: the
+    output of a command stays what it was)."""
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="guidebuilder")
 @click.option("--debug", is_flag=True, help="Show a full traceback when something goes wrong.")
@@ -128,6 +135,7 @@ def build(obj: Context, guide, school, layouts, out_dir, page_size, bleed, crop_
     """
     import warnings
 
+    from guidebuilder.locations import sample_notes
     from guidebuilder.pipeline import LAYOUTS, build as build_documents, load_inputs
 
     try:
@@ -141,6 +149,8 @@ def build(obj: Context, guide, school, layouts, out_dir, page_size, bleed, crop_
             click.secho(f"warning: {message}", fg="yellow", err=True)
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - Context.fail words every kind
         obj.fail(exc)
+    # Said once the documents are written: they are what the note is about.
+    note_samples(sample_notes([inputs.school_file], [inputs.guide_file], school is not None, guide is not None))
     for path in written:
         click.echo(f"wrote {path}")
 
@@ -160,9 +170,11 @@ def check(obj: Context, paths) -> None:
       guidebuilder check content/schools/lakeside/school.yaml
       guidebuilder check content/medical-coder.yaml layouts/handout.xml.j2
     """
-    from guidebuilder.check import check_one, default_targets
+    from guidebuilder.check import check_one, default_target_notes, default_targets
     from guidebuilder.errors import display_path
 
+    if not paths:
+        note_samples(default_target_notes())
     failed = False
     for path in paths or default_targets():
         result = check_one(path)
@@ -219,9 +231,10 @@ def schools(obj: Context) -> None:
       guidebuilder schools
     """
     from guidebuilder.check import check_one
-    from guidebuilder.locations import all_school_files
+    from guidebuilder.locations import all_school_files, sample_notes
 
     files = all_school_files()
+    note_samples(sample_notes(files))
     if not files:
         click.echo("no schools found in content/schools/")
     for school_file in files:
