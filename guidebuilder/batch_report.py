@@ -14,8 +14,9 @@ class Reporter:
         self.tty = sys.stderr.isatty()
 
     def note(self, message: str) -> None:
-        """A note that changes what the run means (built-in samples standing in): even when quiet."""
-        click.echo(f"note: {message}", err=True)
+        """What the run picked for the user (built-in samples standing in for her content)."""
+        if not self.quiet:
+            click.echo(f"note: {message}", err=True)
 
     def start(self, total: int, fresh: int) -> None:
         if self.quiet:

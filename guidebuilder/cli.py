@@ -80,6 +80,20 @@ class Context:
         sys.exit(exc.exit_code)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a service manager stopping the run): stopped the way Ctrl-C stops it, so
+    every `except KeyboardInterrupt` on the way out (workers, manifest) does the same cleanup."""
+
+
+def stop_on_sigterm() -> None:
+    import signal
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
 def note_samples(notes) -> None:
     """Say which built-in samples stand in for the working folder's own content (on stderr: the
     output of a command stays what it was)."""
@@ -292,13 +306,15 @@ def batch(obj: Context, school_names, roster, guides, layouts, page_size, jobs, 
                            page_size.lower() if page_size else None, jobs or 0, force, shard, combine,
                            make_print_options(bleed, crop_marks, print_mode, no_fields, cmyk))
     reporter = Reporter(quiet=quiet, verbose=verbose, out_dir=out_dir)
+    stop_on_sigterm()
     try:
         summary = run_batch(options, reporter)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         reporter.close()
-        click.secho("interrupted: finished files and the manifest are saved; rerun to build the rest",
+        how, code = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
+        click.secho(f"{how}: finished files and the manifest are saved; rerun to build the rest",
                     fg="yellow", err=True)
-        sys.exit(130)
+        sys.exit(code)
     except Exception as exc:  # noqa: BLE001
         reporter.close()
         obj.fail(exc)

@@ -12,6 +12,7 @@ adds one layout should not have to copy the rest.
 from __future__ import annotations
 
 import importlib.util
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,13 +41,23 @@ def builtin_layouts() -> Path:
 def is_sample(path: Path) -> bool:
     """Whether `path` is a built-in sample standing in for the working folder's own content (in a
     source checkout, the repository's content/ is the working folder's own, not a sample)."""
-    if not Path(path).resolve().is_relative_to(builtin_content().resolve()):
+    folder = Path(path).parent.resolve()  # not the file: it may be a symbolic link loop
+    if not folder.is_relative_to(builtin_content().resolve()):
         return False
-    return using_sample_schools() if "schools" in Path(path).resolve().relative_to(
-        builtin_content().resolve()).parts else using_sample_guides()
+    return using_sample_schools() if "schools" in folder.relative_to(builtin_content().resolve()).parts \
+        else using_sample_guides()
 
 
 # ---- schools ---------------------------------------------------------------------------------
+
+
+def resolved(path: Path) -> Path:
+    """`path` with symbolic links resolved; a link loop (which Path.resolve refuses with a
+    RuntimeError) as its absolute path, for the read that follows to report."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):
+        return Path(os.path.abspath(path))
 
 
 def own_schools_dir() -> Path:
