@@ -171,10 +171,23 @@ def _reportlab_version() -> str:
 _freeze_after_first_job = False  # set in worker processes (see _quiet_worker)
 
 
+class WorkerStopped(SystemExit):
+    """SIGTERM in a worker: the document in hand is dropped (its temporary file removed on the
+    way out), and an idle worker exits quietly (multiprocessing prints no traceback for SystemExit)."""
+
+
+def _stop_worker(signum, frame):
+    raise WorkerStopped(128 + signum)
+
+
 def build_job(job: Job) -> list[Result]:
     """Build one school's documents (in a worker). Never raises: failures become results."""
     global _freeze_after_first_job
-    results = _build_job(job)
+    try:
+        results = _build_job(job)
+    except WorkerStopped:
+        return []  # what it finished is in the journal; the batch is stopping
+
     if _freeze_after_first_job:
         import gc
 
@@ -284,9 +297,9 @@ def _quiet_worker(parent: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and saves the manifest
-    # SIGTERM stops a worker outright (the pool's own shutdown relies on it); the handler the
-    # parent installed (cli.stop_on_sigterm) is not for workers.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # SIGTERM stops a worker (the pool's own shutdown of a broken pool relies on it), cleanly: the
+    # handler the parent installed (cli.stop_on_sigterm) is replaced by one for workers.
+    signal.signal(signal.SIGTERM, _stop_worker)
     # A worker builds many documents: it collects cycles to keep its memory flat, but less often,
     # and (after its first school) not through the modules and caches it has loaded, which
     # never die. Measured over 100 generated schools: collections 4.0 -> 1.5 ms per pair.
@@ -342,6 +355,16 @@ def _abandoned(temp: Path) -> bool:
 
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+MAX_WORKERS_PER_CPU = 2  # rendering is CPU-bound: more workers only cost memory and start-up time
+
+
+def worker_count(requested: int, jobs: int) -> int:
+    """Workers for `jobs` schools to build: as requested (default one per CPU), but never more
+    than there are schools to build, nor more than MAX_WORKERS_PER_CPU per CPU."""
+    cpus = default_workers()
+    return max(1, min(requested or cpus, jobs, cpus * MAX_WORKERS_PER_CPU))
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -474,7 +497,7 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
         reporter.done(job, results)
 
     try:
-        run_jobs(jobs, options.jobs or default_workers(), done)
+        run_jobs(jobs, worker_count(options.jobs, len(jobs)), done)
     finally:
         if jobs or manifest.replayed or not manifest.path.exists():  # replayed: a killed run's records
             manifest.save()

@@ -272,7 +272,8 @@ def schools(obj: Context) -> None:
 @click.option("--guide", "guides", multiple=True, metavar="PATH", help="Guide file or id; repeat for several.")
 @click.option("--layout", "layouts", multiple=True, metavar="NAME", help="Layout; repeat for several.")
 @click.option("--page-size", type=PAGE_SIZES, help="Override every school's page size.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per CPU).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per CPU; never more than the schools to build, "
+                   "nor more than two per CPU).")
 @click.option("--force", is_flag=True, help="Rebuild everything, even outputs that are up to date.")
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write into; files go to OUT/<school>/<guide>-<layout>.pdf.")

@@ -21,10 +21,27 @@ _Renumbered = None  # made when pypdf is first needed (it loads lazily)
 
 def combine_pdfs(paths: list[Path], target: Path) -> None:
     """Write the pages of every PDF in `paths`, in order, to `target` (atomically)."""
+    import gc
+
     from guidebuilder.write import open_atomic
 
-    with open_atomic(target) as handle:
-        _Writer(handle).write(paths)
+    collecting = gc.isenabled()
+    gc.enable()  # a document's objects and its reader refer to each other: cycles to collect
+    try:
+        with open_atomic(target) as handle:
+            _Writer(handle).write(paths)
+    finally:
+        if not collecting:
+            gc.disable()
+
+
+def _release(reader) -> None:
+    """Break the reader's links to the objects it parsed (they point back at it), so the document
+    is freed now rather than at the next cycle collection."""
+    for value in vars(reader).values():
+        if isinstance(value, (dict, list)):
+            value.clear()  # the trailer too: its references point back at the reader
+    vars(reader).clear()
 
 
 def _renumbered_class():
@@ -106,7 +123,7 @@ class _Writer:
             if page:
                 value[NameObject("/Parent")] = _Renumbered(PAGES, 0, None)
             self._object(numbers[(reference.idnum, reference.generation)], value)
-        del reader
+        _release(reader)
 
     def _object(self, number: int, value) -> None:
         from io import BytesIO
@@ -132,7 +149,7 @@ class _Writer:
         chunk = []
         for offset in self.offsets:
             chunk.append(f"{offset:010d} 00000 n \n")
-            if len(chunk) == 4096:
+            if len(chunk) == 512:
                 self._emit("".join(chunk).encode())
                 chunk = []
         self._emit("".join(chunk).encode())
