@@ -85,13 +85,25 @@ class Terminated(KeyboardInterrupt):
     every `except KeyboardInterrupt` on the way out (workers, manifest) does the same cleanup."""
 
 
-def stop_on_sigterm() -> None:
+def stop_on_sigterm():
+    """Raise Terminated on SIGTERM; returns the handler it replaced (None where signals cannot
+    be set: not the main thread)."""
     import signal
 
     def terminate(signum, frame):
         raise Terminated()
 
-    signal.signal(signal.SIGTERM, terminate)
+    try:
+        return signal.signal(signal.SIGTERM, terminate)
+    except ValueError:
+        return None
+
+
+def restore_sigterm(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def note_samples(notes) -> None:
@@ -307,7 +319,7 @@ def batch(obj: Context, school_names, roster, guides, layouts, page_size, jobs, 
                            page_size.lower() if page_size else None, jobs or 0, force, shard, combine,
                            make_print_options(bleed, crop_marks, print_mode, no_fields, cmyk))
     reporter = Reporter(quiet=quiet, verbose=verbose, out_dir=out_dir)
-    stop_on_sigterm()
+    previous = stop_on_sigterm()
     try:
         summary = run_batch(options, reporter)
     except KeyboardInterrupt as exc:
@@ -319,6 +331,8 @@ def batch(obj: Context, school_names, roster, guides, layouts, page_size, jobs, 
     except Exception as exc:  # noqa: BLE001
         reporter.close()
         obj.fail(exc)
+    finally:
+        restore_sigterm(previous)
     reporter.close()
     reporter.summary(summary)
     sys.exit(1 if summary.failures else 0)
