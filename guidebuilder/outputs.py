@@ -122,7 +122,3 @@ def _foreign(path: Path) -> bool:
     if Path(path).name == "manifest.json":
         return not own_manifest(path)
     return not own_pdf(path)
-
-
-def output_label(path: Path) -> str:
-    return display_path(path)

@@ -203,6 +203,7 @@ def test_combine_onto_a_file_guidebuilder_did_not_write_is_refused(roster_folder
     assert snapshot(roster_folder) == before
 
 
+@pytest.mark.slow
 def test_combine_onto_one_of_its_documents_is_refused(roster_folder):
     args = ["--roster", "r.csv", "--layout", "checklist", "--jobs", "1"]
     assert run_batch(args, cwd=roster_folder).returncode == 0
@@ -214,6 +215,7 @@ def test_combine_onto_one_of_its_documents_is_refused(roster_folder):
     assert snapshot(roster_folder) == before
 
 
+@pytest.mark.slow
 def test_its_own_print_file_is_replaced_on_a_rerun(roster_folder):
     args = ["--roster", "r.csv", "--layout", "checklist", "--jobs", "1", "--combine", "all.pdf"]
     assert run_batch(args, cwd=roster_folder).returncode == 0
@@ -248,6 +250,7 @@ def test_batch_does_not_replace_a_manifest_json_it_did_not_write(roster_folder):
     assert snapshot(roster_folder) == before
 
 
+@pytest.mark.slow
 def test_build_does_not_replace_a_pdf_it_did_not_write_and_replaces_its_own(tmp_path):
     mine = tmp_path / "output" / "default" / "medical-coder-checklist.pdf"
     mine.parent.mkdir(parents=True)
@@ -369,17 +372,17 @@ def test_the_print_file_is_streamed_memory_does_not_grow_with_the_documents(tmp_
     assert run_cli(["build", "--school", "lakeside", "--layout", "checklist", "--out", str(tmp_path / "one")],
                    REPO).returncode == 0
     source = tmp_path / "one" / "lakeside" / "medical-coder-checklist.pdf"
-    few = _peak_combining(source, 5, tmp_path / "few.pdf")
-    many = _peak_combining(source, 40, tmp_path / "many.pdf")
+    few = _peak_combining(source, 3, tmp_path / "few.pdf")
+    many = _peak_combining(source, 24, tmp_path / "many.pdf")
     # Eight times the documents: the peak grows only by the offsets kept for the cross-reference
     # table (a merger that holds every document grows about eightfold).
     assert many < few * 1.5, (few, many)
     reader = PdfReader(tmp_path / "many.pdf")
-    assert len(reader.pages) == 40
+    assert len(reader.pages) == 24
     assert reader.metadata["/Creator"].startswith("guidebuilder ")
     single = PdfReader(source)
-    assert len(reader.trailer["/Root"]["/AcroForm"]["/Fields"]) == 40 * len(single.trailer["/Root"]["/AcroForm"]["/Fields"])
-    assert reader.pages[39].extract_text() == single.pages[0].extract_text()
+    assert len(reader.trailer["/Root"]["/AcroForm"]["/Fields"]) == 24 * len(single.trailer["/Root"]["/AcroForm"]["/Fields"])
+    assert reader.pages[23].extract_text() == single.pages[0].extract_text()
     import pikepdf
 
     with pikepdf.open(tmp_path / "many.pdf") as pdf:
