@@ -30,6 +30,7 @@ class SchoolSource:
     line: int | None = None          # the roster row's line
     data: dict | None = None         # the roster row's values
     problems: list = field(default_factory=list)
+    assets: list = field(default_factory=list)  # (logo or font file, what it is), set by school_digest
 
     @property
     def label(self) -> str:
@@ -74,7 +75,7 @@ def gather_schools(names: list[str], roster: Path | None) -> list[SchoolSource]:
     sources = []
     for name in names:
         path = locations.find_school(name)
-        sources.append(SchoolSource(path.resolve().parent.name, path))
+        sources.append(SchoolSource(locations.resolved(path).parent.name, path))
     if roster is not None:
         for row in read_roster(roster):
             sources.append(SchoolSource(row.slug, row.csv_path, row.line, row.data, row.problems))
@@ -104,14 +105,14 @@ def school_digest(source: SchoolSource) -> str:
         except InputError:
             return combine(["unreadable", str(source.path)])  # the build reports why
         data, text = loaded.data, json.dumps(loaded.data, sort_keys=True, default=str)
-    folder = source.path.resolve().parent
+    from guidebuilder.outputs import school_asset_files
+
+    folder = locations.resolved(source.path).parent
     assets = []
-    if isinstance(data, dict):
-        fonts = data.get("fonts") if isinstance(data.get("fonts"), dict) else {}
-        for relative in [data.get("logo"), *fonts.values()]:
-            if isinstance(relative, str):
-                target = (folder / relative).resolve()  # file_digest caps the size; the build says why
-                assets.append(file_digest(target) if target.is_relative_to(folder) else f"refused:{relative}")
+    source.assets = school_asset_files(folder, data)
+    for path, _ in source.assets:
+        target = path.resolve()  # file_digest caps the size; the build says why
+        assets.append(file_digest(target) if target.is_relative_to(folder) else f"refused:{path.relative_to(folder)}")
     return combine([text, *assets])
 
 
@@ -170,10 +171,23 @@ def _reportlab_version() -> str:
 _freeze_after_first_job = False  # set in worker processes (see _quiet_worker)
 
 
+class WorkerStopped(SystemExit):
+    """SIGTERM in a worker: the document in hand is dropped (its temporary file removed on the
+    way out), and an idle worker exits quietly (multiprocessing prints no traceback for SystemExit)."""
+
+
+def _stop_worker(signum, frame):
+    raise WorkerStopped(128 + signum)
+
+
 def build_job(job: Job) -> list[Result]:
     """Build one school's documents (in a worker). Never raises: failures become results."""
     global _freeze_after_first_job
-    results = _build_job(job)
+    try:
+        results = _build_job(job)
+    except WorkerStopped:
+        return []  # what it finished is in the journal; the batch is stopping
+
     if _freeze_after_first_job:
         import gc
 
@@ -283,6 +297,9 @@ def _quiet_worker(parent: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and saves the manifest
+    # SIGTERM stops a worker (the pool's own shutdown of a broken pool relies on it), cleanly: the
+    # handler the parent installed (cli.stop_on_sigterm) is replaced by one for workers.
+    signal.signal(signal.SIGTERM, _stop_worker)
     # A worker builds many documents: it collects cycles to keep its memory flat, but less often,
     # and (after its first school) not through the modules and caches it has loaded, which
     # never die. Measured over 100 generated schools: collections 4.0 -> 1.5 ms per pair.
@@ -340,6 +357,16 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+MAX_WORKERS_PER_CPU = 2  # rendering is CPU-bound: more workers only cost memory and start-up time
+
+
+def worker_count(requested: int, jobs: int) -> int:
+    """Workers for `jobs` schools to build: as requested (default one per CPU), but never more
+    than there are schools to build, nor more than MAX_WORKERS_PER_CPU per CPU."""
+    cpus = default_workers()
+    return max(1, min(requested or cpus, jobs, cpus * MAX_WORKERS_PER_CPU))
+
+
 def parse_shard(text: str | None) -> tuple[int, int] | None:
     if not text:
         return None
@@ -352,20 +379,40 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     return k, n
 
 
-def combine_pdfs(paths: list[Path], target: Path) -> None:
-    """One print file holding every document, in order."""
-    from io import BytesIO
+def refuse_overwrites(options: BatchOptions, sources, guide_files, jobs, order, manifest: Manifest) -> None:
+    """Nothing this run writes may replace a file it reads, nor a file guidebuilder did not write."""
+    from guidebuilder.errors import display_path
+    from guidebuilder.outputs import Inputs, check_targets, layout_role
 
-    from pypdf import PdfWriter
-
-    from guidebuilder.write import write_atomic
-
-    writer = PdfWriter()
-    for path in paths:
-        writer.append(str(path))
-    buffer = BytesIO()
-    writer.write(buffer)
-    write_atomic(target, buffer.getvalue())
+    inputs = Inputs()
+    if options.roster is not None:
+        inputs.add(options.roster, "the roster this run reads")
+    for guide_file in guide_files:
+        inputs.add(guide_file, "a guide this run reads")
+    for source in sources:
+        if source.data is None:
+            inputs.add(source.path, "a school file this run reads")
+        for path, what in source.assets:
+            inputs.add(path, what)
+    for folder in locations.layout_dirs():
+        inputs.add_tree(folder, layout_role)
+    for record in manifest.entries.values():
+        for path in (record.get("reads") or {}) if isinstance(record, dict) else ():
+            inputs.add(path, "an image a layout reads in this run")
+    out_dir = Path(options.out_dir)
+    advice = "choose another --out"
+    targets = [(manifest.path, display_path(manifest.path), advice, False)]
+    for job in jobs:
+        for output in job.outputs:
+            path = out_dir / output.relative
+            targets.append((path, display_path(path), advice, manifest.describes(output.relative)))
+    check_targets(targets, inputs)
+    if options.combine:
+        for relative in order:
+            inputs.add(out_dir / relative, "one of the documents this print file is made of")
+        inputs.add(manifest.path, "the manifest this run writes")
+        check_targets([(options.combine, f"--combine {display_path(options.combine)}",
+                        "choose another file name", False)], inputs)
 
 
 class Clock:
@@ -419,11 +466,19 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
         from guidebuilder.load import load_guide
 
         load_guide(guide_file)  # a bad guide is bad input for the whole run
-    sources = [s for s in gather_schools(options.schools, options.roster) if in_shard(s.slug, shard)]
+    gathered = gather_schools(options.schools, options.roster)
+    for note in locations.sample_notes([s.path for s in gathered if s.data is None], guide_files,
+                                       guide_named=bool(options.guides)):
+        reporter.note(note)
+    sources = [s for s in gathered if in_shard(s.slug, shard)]
     manifest = Manifest(options.out_dir)
     jobs, fresh, rejected = plan(sources, guide_files, layouts, options.out_dir, options.page_size, manifest,
                                  options.force, options.print_options)
     summary = Summary(fresh=len(fresh), failures=[(source.label, message) for source, message in rejected])
+    ids = {g: _guide_id(g) for g in guide_files}
+    order = list(dict.fromkeys(f"{s.slug}/{ids[g]}-{layout}.pdf" for s in sources for g in guide_files
+                               for layout in layouts))
+    refuse_overwrites(options, sources, guide_files, jobs, order, manifest)  # before anything is written
     remove_stale_temporaries(options.out_dir)
     reporter.start(sum(len(j.outputs) for j in jobs), len(fresh))
 
@@ -442,17 +497,17 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
         reporter.done(job, results)
 
     try:
-        run_jobs(jobs, options.jobs or default_workers(), done)
+        run_jobs(jobs, worker_count(options.jobs, len(jobs)), done)
     finally:
-        if jobs or not manifest.path.exists():
+        if jobs or manifest.replayed or not manifest.path.exists():  # replayed: a killed run's records
             manifest.save()
         manifest.close()
     if options.combine:
-        order = dict.fromkeys(f"{s.slug}/{_guide_id(g)}-{layout}.pdf"
-                              for s in sources for g in guide_files for layout in layouts)
         present = [options.out_dir / rel for rel in order if (options.out_dir / rel).is_file()
                    and rel in manifest.entries]
         if present:
+            from guidebuilder.printfile import combine_pdfs
+
             combine_pdfs(present, options.combine)
             summary.combined = options.combine
     summary.seconds = clock.seconds

@@ -13,6 +13,11 @@ class Reporter:
         self.bar = None
         self.tty = sys.stderr.isatty()
 
+    def note(self, message: str) -> None:
+        """What the run picked for the user (built-in samples standing in for her content)."""
+        if not self.quiet:
+            click.echo(f"note: {message}", err=True)
+
     def start(self, total: int, fresh: int) -> None:
         if self.quiet:
             return

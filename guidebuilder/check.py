@@ -27,10 +27,15 @@ def kind_of(path: Path) -> str:
 
 
 def default_targets() -> list[Path]:
-    guides = sorted({p.name: p for d in reversed(locations.content_dirs()) for p in d.glob("*.yaml")}.values())
+    """Every guide and school of the working folder (or the samples, when it has none of that
+    kind: see locations.py), and every layout a build can use."""
     layouts = sorted({p.name: p for d in reversed(locations.layout_dirs()) for p in d.glob("*.xml.j2")
                       if not p.name.startswith("_")}.values())
-    return guides + locations.all_school_files() + layouts
+    return locations.all_guide_files() + locations.all_school_files() + layouts
+
+
+def default_target_notes() -> list[str]:
+    return locations.sample_notes(locations.all_school_files(), locations.all_guide_files())
 
 
 def check_one(path: Path) -> CheckResult:
@@ -50,7 +55,7 @@ def _check(path: Path, kind: str) -> CheckResult:
     notes: list[str] = []
     try:
         if kind == "school":
-            school_file = path / "school.yaml" if path.is_dir() else path
+            school_file = locations.find_school(str(path)) if path.is_dir() else path
             notes = school_notes(*load_school_source(school_file), school_file)
         elif kind == "guide":
             guide_notes(path)
@@ -74,7 +79,7 @@ def guide_notes(path: Path) -> None:
     from guidebuilder.theme import make_theme
 
     _, source = load_guide_source(path)
-    school = load_school(locations.find_school(None))
+    school = load_school(locations.reference_school())
     theme = make_theme(stylesheet_at(locations.stylesheet_path()), school, None)
     check_glyphs(theme.fonts, [source], "", path)
 
@@ -92,8 +97,9 @@ def school_notes(school, source, school_file: Path) -> list[str]:
 
 
 def check_layout(layout_file: Path) -> None:
-    """Build the layout with the default guide and school: every element, attribute and
-    colour role it uses is read, and the document must fit its pages."""
+    """Build the layout with the default guide and school (locations.reference_*): every element,
+    attribute and colour role it uses is read, and the document must fit its pages."""
     from guidebuilder.pipeline import build_pdf, load_inputs
 
-    build_pdf(load_inputs(None, None), Path(layout_file))
+    inputs = load_inputs(str(locations.reference_guide()), str(locations.reference_school()))
+    build_pdf(inputs, Path(layout_file))

@@ -84,6 +84,39 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     click.secho(f"warning: {message}", fg="yellow", err=True)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a service manager stopping the run): stopped the way Ctrl-C stops it, so
+    every `except KeyboardInterrupt` on the way out (workers, manifest) does the same cleanup."""
+
+
+def stop_on_sigterm():
+    """Raise Terminated on SIGTERM; returns the handler it replaced (None where signals cannot
+    be set: not the main thread)."""
+    import signal
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    try:
+        return signal.signal(signal.SIGTERM, terminate)
+    except ValueError:
+        return None
+
+
+def restore_sigterm(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def note_samples(notes) -> None:
+    """Say which built-in samples stand in for the working folder's own content (on stderr: the
+    output of a command stays what it was)."""
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="guidebuilder")
 @click.option("--debug", is_flag=True, help="Show a full traceback when something goes wrong.")
@@ -135,6 +168,7 @@ def build(obj: Context, guide, school, layouts, out_dir, page_size, bleed, crop_
     """
     import warnings
 
+    from guidebuilder.locations import sample_notes
     from guidebuilder.pipeline import LAYOUTS, build as build_documents, load_inputs
 
     try:
@@ -148,6 +182,8 @@ def build(obj: Context, guide, school, layouts, out_dir, page_size, bleed, crop_
             click.secho(f"warning: {message}", fg="yellow", err=True)
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - Context.fail words every kind
         obj.fail(exc)
+    # Said once the documents are written: they are what the note is about.
+    note_samples(sample_notes([inputs.school_file], [inputs.guide_file], school is not None, guide is not None))
     for path in written:
         click.echo(f"wrote {path}")
 
@@ -167,9 +203,11 @@ def check(obj: Context, paths) -> None:
       guidebuilder check content/schools/lakeside/school.yaml
       guidebuilder check content/medical-coder.yaml layouts/handout.xml.j2
     """
-    from guidebuilder.check import check_one, default_targets
+    from guidebuilder.check import check_one, default_target_notes, default_targets
     from guidebuilder.errors import display_path
 
+    if not paths:
+        note_samples(default_target_notes())
     failed = False
     for path in paths or default_targets():
         result = check_one(path)
@@ -226,9 +264,10 @@ def schools(obj: Context) -> None:
       guidebuilder schools
     """
     from guidebuilder.check import check_one
-    from guidebuilder.locations import all_school_files
+    from guidebuilder.locations import all_school_files, sample_notes
 
     files = all_school_files()
+    note_samples(sample_notes(files))
     if not files:
         click.echo("no schools found in content/schools/")
     for school_file in files:
@@ -252,7 +291,8 @@ def schools(obj: Context) -> None:
 @click.option("--guide", "guides", multiple=True, metavar="PATH", help="Guide file or id; repeat for several.")
 @click.option("--layout", "layouts", multiple=True, metavar="NAME", help="Layout; repeat for several.")
 @click.option("--page-size", type=PAGE_SIZES, help="Override every school's page size.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per CPU).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per CPU; never more than the schools to build, "
+                   "nor more than two per CPU).")
 @click.option("--force", is_flag=True, help="Rebuild everything, even outputs that are up to date.")
 @click.option("--out", "out_dir", default="output", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write into; files go to OUT/<school>/<guide>-<layout>.pdf.")
@@ -286,16 +326,20 @@ def batch(obj: Context, school_names, roster, guides, layouts, page_size, jobs, 
                            page_size.lower() if page_size else None, jobs or 0, force, shard, combine,
                            make_print_options(bleed, crop_marks, print_mode, no_fields, cmyk))
     reporter = Reporter(quiet=quiet, verbose=verbose, out_dir=out_dir)
+    previous = stop_on_sigterm()
     try:
         summary = run_batch(options, reporter)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         reporter.close()
-        click.secho("interrupted: finished files and the manifest are saved; rerun to build the rest",
+        how, code = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
+        click.secho(f"{how}: finished files and the manifest are saved; rerun to build the rest",
                     fg="yellow", err=True)
-        sys.exit(130)
+        sys.exit(code)
     except Exception as exc:  # noqa: BLE001
         reporter.close()
         obj.fail(exc)
+    finally:
+        restore_sigterm(previous)
     reporter.close()
     reporter.summary(summary)
     sys.exit(1 if summary.failures else 0)

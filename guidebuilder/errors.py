@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,5 +56,8 @@ def display_path(path: Path) -> str:
     """A path as the user would type it: relative to the working folder when inside it."""
     try:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    except (ValueError, RuntimeError, OSError):  # outside it, or a symbolic link loop (RuntimeError)
+        try:
+            return str(Path(os.path.abspath(path)).relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path)

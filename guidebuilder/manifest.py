@@ -30,6 +30,7 @@ class Manifest:
         self.entries: dict[str, dict] = {}
         self._journal = None
         self._digests: dict[str, str] = {}  # files layouts read, hashed once per run
+        self.replayed = False  # a journal was left (by a killed run): the manifest file is stale
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if data.get("version") == VERSION and isinstance(data.get("outputs"), dict):
@@ -44,6 +45,7 @@ class Manifest:
             lines = self.journal_path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):
             return
+        self.replayed = True
         for line in lines:
             try:
                 relative, entry = json.loads(line)
@@ -76,6 +78,11 @@ class Manifest:
         if digest is None:
             digest = self._digests[path] = file_digest(Path(path))
         return digest
+
+    def describes(self, relative: str) -> bool:
+        """The file at `relative` is the one this manifest recorded writing (so it is ours)."""
+        entry = self.entries.get(relative)
+        return isinstance(entry, dict) and self._matches(relative, entry)
 
     def _matches(self, relative: str, entry: dict) -> bool:
         """The file is still the one the record describes."""

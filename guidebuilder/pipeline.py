@@ -147,8 +147,27 @@ def build(inputs: Inputs, layouts, out_dir: Path, page_size: str | None = None,
     """Build each layout, then write them all: a failure leaves no file half written."""
     from guidebuilder.write import write_atomic
 
+    refuse_overwrites(inputs, [output_path(out_dir, inputs, layout) for layout in layouts])
     documents = [(output_path(out_dir, inputs, layout), build_pdf(inputs, layout, page_size, options))
                  for layout in layouts]
     for path, pdf in documents:
         write_atomic(path, pdf)
     return [path for path, _ in documents]
+
+
+def refuse_overwrites(inputs: Inputs, targets: list[Path]) -> None:
+    """No output may replace a file this build reads, nor a file guidebuilder did not write."""
+    from guidebuilder.errors import display_path
+    from guidebuilder.outputs import Inputs as Reads, check_targets, layout_role, school_asset_files
+
+    reads = Reads()
+    reads.add(inputs.guide_file, "the guide this run reads")
+    reads.add(inputs.school_file, "the school file this run reads")
+    school = inputs.school
+    fonts = school.fonts.model_dump() if getattr(school, "fonts", None) else {}
+    for path, what in school_asset_files(Path(inputs.school_file).resolve().parent,
+                                         {"logo": school.logo, "fonts": {k: v for k, v in fonts.items() if v}}):
+        reads.add(path, what)
+    for folder in locations.layout_dirs():
+        reads.add_tree(folder, layout_role)
+    check_targets([(path, display_path(path), "choose another --out", False) for path in targets], reads)
