@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from pdfhelpers import REPO, working_dir
@@ -32,6 +32,14 @@ QUICK, BIG = 1, 10   # example counts: quick profile x1, slow profile x10
 PROBLEM_LINE = re.compile(r"^[^:\n]+(:\d+)?: \S")
 HANG_SECONDS = 30    # one example (a build of a one-page document) takes well under a second
 _names = itertools.count()
+
+
+def note(what: str) -> None:
+    """A hypothesis event (shown by --hypothesis-show-statistics); nothing outside a fuzz test."""
+    from hypothesis.control import currently_in_test_context
+
+    if currently_in_test_context():
+        event(what)
 
 
 class Hang(Exception):
@@ -53,7 +61,57 @@ def no_hang(seconds: int = HANG_SECONDS):
         signal.signal(signal.SIGALRM, previous)
 
 
-def holds_the_contract(run) -> str:
+# Crashes these fuzzers found in other helpers' areas of issue 11 (reported, with reproducers in
+# test_known_crashes below): (exception type, file and function of the innermost frame of ours).
+# An example that meets one counts as "known"; anything else still fails. Empty this list as the
+# fixes are merged (test_known_crashes then XPASSes).
+KNOWN_CRASHES = {
+    "document-of-artifacts-only": (TypeError, "tagging.py", "number"),
+    "empty-colour-role": (IndexError, "theme.py", "colour"),
+    "column-and-nested-column": (TypeError, "roster.py", "read_roster"),
+    "cell-over-csv-field-limit": (csv.Error, "roster.py", "read_roster"),
+    "svg-logo-of-nan-height": (ValueError, "tagging.py", "split"),
+    "image-src-that-is-a-url": (FileNotFoundError, "assets.py", "load_image"),
+}
+
+
+# Messages that break the one-line FILE[:LINE]: form, also found here (render.py, another helper's):
+# lxml's message for a NUL in the markup holds a line break. {name: a pattern of the whole message}.
+KNOWN_MESSAGES = {
+    "markup-message-with-line-break": re.compile(r"[^\n]*: the layout produced invalid markup: [^\n]*\n"
+                                                 r", line \d+, column \d+"),
+    # the value quoted as typed, line break and all (models' "got ..." of a roster cell or YAML value)
+    "value-with-line-break-in-message": re.compile(r'(?s).*: expected [^\n]*, got "[^"\n]*\n.*'),
+}
+
+
+def known_crash(exc: BaseException) -> str | None:
+    import traceback
+
+    ours = [f for f in traceback.extract_tb(exc.__traceback__) if "/guidebuilder/" in f.filename.replace("\\", "/")]
+    if not ours:
+        return None
+    where = (Path(ours[-1].filename).name, ours[-1].name)
+    for name, (kind, *place) in KNOWN_CRASHES.items():
+        if isinstance(exc, kind) and tuple(place) == where:
+            return name
+    return None
+
+
+def check_message(text: str, tolerate_known: bool = True) -> str:
+    """An error's text: every line `FILE[:LINE]: message`; "error" (or "known" for a known bug)."""
+    for name, pattern in KNOWN_MESSAGES.items():
+        if tolerate_known and pattern.fullmatch(text):
+            note(f"known message bug: {name}")
+            return "known"
+    assert text.strip(), "an error without a message"
+    for line in text.splitlines():
+        assert PROBLEM_LINE.match(line), f"not FILE[:LINE]: message: {line!r}"
+    assert "internal error" not in text, text
+    return "error"
+
+
+def holds_the_contract(run, tolerate_known: bool = True) -> str:
     """run() builds, or raises a GuidebuilderError of FILE[:LINE]: lines; what happened."""
     from guidebuilder.errors import BuildError, InputError
 
@@ -61,12 +119,15 @@ def holds_the_contract(run) -> str:
         with no_hang():
             run()
     except (InputError, BuildError) as exc:
-        text = str(exc)
-        assert text.strip(), "an error without a message"
-        for line in text.splitlines():
-            assert PROBLEM_LINE.match(line), f"not FILE[:LINE]: message: {line!r}"
-        assert "internal error" not in text, text
-        return "error"
+        note(f"{exc.__class__.__name__}: {str(exc).splitlines()[0].split(': ', 1)[-1][:40]}")  # --hypothesis-show-statistics
+        return check_message(str(exc), tolerate_known)
+    except Exception as exc:  # noqa: BLE001 - a crash: fails the example unless already known
+        name = known_crash(exc) if tolerate_known else None
+        if name is None:
+            raise
+        note(f"known crash: {name}")
+        return "known"
+    note("built")
     return "built"
 
 
@@ -130,65 +191,91 @@ TEXTS = st.sampled_from([
 ])
 
 
+def attribute_value(attr, junk: bool = True):
+    """A value for a declared attribute: mostly one of its kind, sometimes (junk) anything."""
+    name = getattr(attr.kind, "__name__", "")
+    if "|" in name:
+        good = st.sampled_from(name.split("|"))                      # a choice
+    elif name == "length":
+        good = st.sampled_from(["0pt", "4pt", "12pt", "0.25in", "1in", "3mm", "18"])
+    elif name == "boolean":
+        good = st.sampled_from(["yes", "no"])
+    elif name == "numbers":
+        good = st.sampled_from(["1,1", "1,2", "2,1,1", "1"])
+    elif name in ("int", "positive int"):
+        good = st.integers(1, 12).map(str)
+    elif name in ("float", "positive float"):
+        good = st.sampled_from(["8", "9.5", "12"])
+    elif name == "rich":
+        good = st.sampled_from(["Label", "**Bold** label", "$50,250", "{{ guide.title }}"])
+    elif attr.default in ("panel", "band", "rule"):                    # a colour role
+        good = st.sampled_from(["panel", "primary", "accent 20%", "fact_card", "band", "rule"])
+    else:
+        good = st.sampled_from(["https://example.edu/apply", "A picture", "Title"])
+    return st.one_of(good, good, good, ATTRIBUTE_VALUES) if junk else good
+
+
 def _element_strategy():
     from guidebuilder.render import parse_markup  # noqa: F401 - registers every component
     from guidebuilder.components.base import REGISTRY
 
-    tags = sorted(t for t in REGISTRY if t != "document")
+    parts = {t for cls in REGISTRY.values() if isinstance(cls.children, tuple) for t in cls.children}
+    top_only = {"columns", "fold-panel"}
+    blocks = sorted(t for t in REGISTRY if t not in parts | top_only | {"document"})
+    anything = sorted(t for t in REGISTRY if t != "document") + ["unknown"]
+
+    def slip(draw, noisy: bool, one_in: int) -> bool:
+        """A mistake, one time in `one_in`, in a noisy layout only."""
+        return noisy and draw(st.integers(0, one_in - 1)) == 0
 
     @st.composite
-    def element(draw, depth=0):
-        tag = draw(st.sampled_from(tags + ["unknown"] if draw(st.integers(0, 30)) == 0 else tags))
+    def element(draw, choices, noisy: bool, depth=0):
+        tag = draw(st.sampled_from(anything)) if slip(draw, noisy, 25) else draw(st.sampled_from(choices))
         cls = REGISTRY.get(tag)
-        attrs = {}
-        for name in (cls.attributes if cls else {}):
-            if draw(st.integers(0, 3)) == 0:
-                attrs[name] = draw(ATTRIBUTE_VALUES)
-        if draw(st.integers(0, 40)) == 0:
+        declared = cls.attributes if cls else {}
+        attrs = {n: draw(attribute_value(a) if noisy else attribute_value(a, junk=False)) for n, a in declared.items()
+                 if (a.required and not slip(draw, noisy, 15)) or draw(st.integers(0, 3)) == 0}
+        if slip(draw, noisy, 40):
             attrs["bogus"] = "1"
         attr_text = "".join(f' {k}="{v}"' for k, v in attrs.items())
         kinds = cls.children if cls else "none"
-        if kinds == "inline" or (kinds == "none" and draw(st.integers(0, 20)) == 0):
-            inner = draw(TEXTS)
+        if kinds == "inline":
+            inner = draw(TEXTS) if slip(draw, noisy, 4) else draw(st.sampled_from(FRIENDLY_TEXTS))
         elif kinds == "none" or depth >= 4:
-            inner = ""
+            inner = draw(TEXTS) if slip(draw, noisy, 20) else ""
         else:
-            choices = list(kinds) if isinstance(kinds, tuple) else tags
-            count = draw(st.integers(0, 3))
-            inner = "".join(draw(child(choices, depth + 1)) for _ in range(count))
+            kids = list(kinds) if isinstance(kinds, tuple) else blocks
+            count = 0 if slip(draw, noisy, 10) else draw(st.integers(1, 3))
+            inner = "".join(draw(element(kids, noisy, depth + 1)) for _ in range(count))
         return f"<{tag}{attr_text}>{inner}</{tag}>"
 
-    @st.composite
-    def child(draw, choices, depth):
-        if len(choices) < len(tags) and draw(st.integers(0, 4)):
-            tag = draw(st.sampled_from(choices))  # a container's own kind of child, mostly
-            cls = REGISTRY[tag]
-            attrs = "".join(f' {n}="{draw(ATTRIBUTE_VALUES)}"' for n, a in cls.attributes.items()
-                            if a.required or draw(st.integers(0, 3)) == 0)
-            inner = draw(TEXTS) if cls.children == "inline" else ""
-            if cls.children not in ("inline", "none") and depth < 4:
-                inner = "".join(draw(element(depth + 1)) for _ in range(draw(st.integers(0, 2))))
-            return f"<{tag}{attrs}>{inner}</{tag}>"
-        return draw(element(depth))
+    return lambda noisy: element(blocks + ["columns"], noisy)
 
-    return element
+
+FRIENDLY_TEXTS = ["Some text", "**Bold** and *em*", "{{ guide.title|md }}", "{{ school.name }}",
+                  "{% for s in guide.sections %}{{ s.heading|md }} {% endfor %}", "Text with a [link](https://example.edu)"]
 
 
 @st.composite
 def layouts(draw):
-    element = _element_strategy()
+    noisy = draw(st.booleans())  # half the layouts are free of mistakes: they should mostly build
+    element = lambda: _element_strategy()(noisy)  # noqa: E731
     document_attrs = {"title": "{{ guide.title }}"}
-    for name, values in (("fit", ["flow", "one-page", "two"]), ("max-pages", ["1", "2", "4", "0", "x"]),
+    for name, values in (("fit", ["flow", "one-page", "two"]), ("max-pages", ["4", "2", "1", "0", "x"]),
                          ("min-font-size", ["8", "6", "0", "-1", "30"]), ("fold", ["letter", "nope"]),
-                         ("orientation", ["landscape", "portrait", "sideways"]), ("lang", ["en", "de", "xx-YY-ZZ"])):
-        if draw(st.integers(0, 3)) == 0:
-            document_attrs[name] = draw(st.sampled_from(values))
-    if draw(st.integers(0, 15)) == 0:
+                         ("orientation", ["portrait", "landscape", "sideways"]), ("lang", ["en", "de", "xx-YY-ZZ"])):
+        if draw(st.integers(0, 3)) == 0 and (noisy or name != "fold"):
+            document_attrs[name] = draw(st.sampled_from(values if noisy else values[:2]))
+    if noisy and draw(st.integers(0, 15)) == 0:
         del document_attrs["title"]
     body = "".join(draw(element()) for _ in range(draw(st.integers(1, 4))))
+    if draw(st.integers(0, 8)) == 0:  # a brochure's panels
+        body = "".join(f'<fold-panel name="{n}">{draw(element())}</fold-panel>' for n in
+                       draw(st.permutations(["cover", "flap", "back", "inside-left", "inside-middle", "inside-right"])))
+        document_attrs["fold"] = "letter"
     attrs = "".join(f' {k}="{v}"' for k, v in document_attrs.items())
     text = f"<document{attrs}>\n{body}\n</document>\n"
-    if draw(st.integers(0, 10)) == 0:  # a slip of the hand somewhere: markup or template syntax
+    if noisy and draw(st.integers(0, 10)) == 0:  # a slip of the hand somewhere: markup or template syntax
         at = draw(st.integers(0, len(text)))
         text = text[:at] + draw(st.sampled_from(["<", ">", "&", "{{", "{%", "</p>", '"', "\x00"])) + text[at:]
     return text
@@ -211,6 +298,32 @@ def build_layout(scratch: Path, inputs, text: str) -> str:
     return holds_the_contract(run)
 
 
+KNOWN_LAYOUT_CRASHES = {  # the smallest reproducers of KNOWN_CRASHES and KNOWN_MESSAGES
+    "document-of-artifacts-only": '<document title="{{ guide.title }}">\n<rule></rule>\n</document>\n',
+    "empty-colour-role": '<document title="{{ guide.title }}">\n<rule colour=""></rule>\n</document>\n',
+    "markup-message-with-line-break": '<\x00document title="x">\n<p>a</p>\n</document>\n',
+    "image-src-that-is-a-url": '<document title="x">\n<image src="https://example.edu/a" alt="a"></image>\n</document>\n',
+}
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(name, marks=pytest.mark.xfail(raises=KNOWN_CRASHES[name][0] if name in KNOWN_CRASHES
+                                               else AssertionError, strict=False,
+                                               reason="issue 11, another helper's area"))
+    for name in KNOWN_LAYOUT_CRASHES])
+def test_known_layout_crashes(scratch, inputs, case):
+    from guidebuilder.pipeline import build_pdf
+
+    layout = fresh(scratch, "known") / "known.xml.j2"
+    layout.write_text(KNOWN_LAYOUT_CRASHES[case], encoding="utf-8")
+
+    def run():
+        with working_dir(REPO):
+            build_pdf(inputs, layout)
+
+    holds_the_contract(run, tolerate_known=False)
+
+
 @settings(FUZZ, max_examples=20 * QUICK)
 @given(text=layouts())
 @example(text='<document title="x"><p>{{ guide.title }}</p></document>\n')
@@ -227,8 +340,10 @@ def test_random_layouts_build_or_fail_cleanly_big(scratch, inputs, text):
 
 # ---- SVG logos ------------------------------------------------------------------------------------
 
-SVG_NUMBERS = st.sampled_from(["0", "1", "10", "50", "100", "-5", "1e30", "-1e30", "1e-30", "nan", "inf", "3.5",
-                               "10%", "2em", "5px", "1in", "", "abc", "1 2", "1,2"])
+SVG_NUMBERS = st.one_of(
+    st.integers(1, 400).map(str), st.integers(1, 400).map(str),   # mostly sizes that work
+    st.sampled_from(["0", "1", "10", "50", "100", "-5", "1e30", "-1e30", "1e-30", "nan", "inf", "3.5", "10%", "2em",
+                     "5px", "1in", "", "abc", "1 2", "1,2"]))
 SVG_SHAPES = st.sampled_from([
     '<rect x="{a}" y="{b}" width="{c}" height="{d}" fill="#0b4f6c"/>',
     '<circle cx="{a}" cy="{b}" r="{c}" fill="red" stroke="blue" stroke-width="{d}"/>',
@@ -259,10 +374,11 @@ def svgs(draw):
                      for _ in range(draw(st.integers(0, 4))))
     attrs = ""
     for name in ("width", "height"):
-        if draw(st.booleans()):
+        if draw(st.integers(0, 4)):
             attrs += f' {name}="{draw(SVG_NUMBERS)}"'
     if draw(st.booleans()):
-        attrs += f' viewBox="{" ".join(draw(SVG_NUMBERS) for _ in range(draw(st.integers(0, 5))))}"'
+        count = draw(st.sampled_from([4, 4, 4, 0, 3, 5]))
+        attrs += f' viewBox="{" ".join(["0", "0"] + [draw(SVG_NUMBERS) for _ in range(count - 2)]) if count > 2 else ""}"'
     text = f'<svg xmlns="http://www.w3.org/2000/svg"{attrs}>{shapes}</svg>'
     if draw(st.integers(0, 6)) == 0:
         at = draw(st.integers(0, len(text)))
@@ -270,7 +386,7 @@ def svgs(draw):
     return text
 
 
-def build_with_logo(scratch: Path, inputs, logo: bytes) -> str:
+def build_with_logo(scratch: Path, inputs, logo: bytes, tolerate_known: bool = True) -> str:
     from guidebuilder.load import load_school_source
     from guidebuilder.pipeline import Inputs, build_pdf
 
@@ -286,7 +402,13 @@ def build_with_logo(scratch: Path, inputs, logo: bytes) -> str:
             pdf = build_pdf(both, "checklist")
         assert pdf.startswith(b"%PDF-")
 
-    return holds_the_contract(run)
+    return holds_the_contract(run, tolerate_known)
+
+
+@pytest.mark.xfail(raises=ValueError, strict=False, reason="issue 11 item 5/11 (SVG sizes), another helper's area")
+def test_known_svg_crash_nan_height(scratch, inputs):
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="nan"></svg>'
+    build_with_logo(scratch, inputs, svg.encode(), tolerate_known=False)
 
 
 @settings(FUZZ, max_examples=12 * QUICK)
@@ -326,9 +448,8 @@ CELLS = st.one_of(st.sampled_from([
 
 @st.composite
 def rosters(draw):
-    header = draw(st.lists(st.sampled_from(COLUMNS), min_size=1, max_size=6))
-    if "colors" in header and any(h.startswith("colors.") for h in header):
-        header.remove("colors")  # a known crash (issue 11, item 9): test_known_roster_crashes
+    header = draw(st.lists(st.sampled_from(COLUMNS), min_size=1, max_size=6,
+                           unique=draw(st.integers(0, 9)) > 0))  # a repeated column, now and then
     rows = draw(st.lists(st.lists(CELLS, min_size=0, max_size=len(header) + 1), max_size=4))
 
     def quoted(cell: str) -> str:
@@ -340,7 +461,8 @@ def rosters(draw):
     return text.encode(encoding, "replace")
 
 
-def read_and_validate_roster(scratch: Path, data: bytes, build: bool = False, inputs=None) -> str:
+def read_and_validate_roster(scratch: Path, data: bytes, build: bool = False, inputs=None,
+                             tolerate_known: bool = True) -> str:
     from guidebuilder.errors import InputError
     from guidebuilder.load import school_from_source
     from guidebuilder.roster import read_roster
@@ -354,12 +476,12 @@ def read_and_validate_roster(scratch: Path, data: bytes, build: bool = False, in
         with working_dir(folder):
             for row in read_roster(roster):
                 for problem in row.problems:
-                    assert PROBLEM_LINE.match(str(problem)), str(problem)
+                    check_message(str(problem), tolerate_known)
                 try:
                     school = school_from_source(row.source(), row.slug)
                 except InputError as exc:  # the batch reports it for that row, and goes on
-                    for line in str(exc).splitlines():
-                        assert PROBLEM_LINE.match(line) and line.startswith("schools.csv:"), line
+                    if check_message(str(exc), tolerate_known) == "error":
+                        assert all(line.startswith("schools.csv:") for line in str(exc).splitlines()), str(exc)
                     outcomes.append("row error")
                     continue
                 outcomes.append("row ok")
@@ -370,7 +492,7 @@ def read_and_validate_roster(scratch: Path, data: bytes, build: bool = False, in
                                   row.source())
                     assert build_pdf(both, "checklist").startswith(b"%PDF-")
 
-    return holds_the_contract(run)
+    return holds_the_contract(run, tolerate_known)
 
 
 @settings(FUZZ, max_examples=60 * QUICK)
@@ -383,16 +505,19 @@ def test_random_rosters_read_or_fail_cleanly(scratch, data):
 # Crashes the fuzzer found in the roster reader, issue 11 item 9, fixed by the helper who owns
 # roster.py: until that is merged they fail with exactly these exceptions (and then pass).
 KNOWN_ROSTER_CRASHES = {
-    "column-and-nested-column": (b"name,colors,colors.primary\nX,red,#000000\n", TypeError),
-    "cell-over-csv-field-limit": (b"name,colors.primary\n" + b"x" * 140_000 + b",red\n", csv.Error),
+    "column-and-nested-column": b"name,colors,colors.primary\nX,red,#000000\n",
+    "cell-over-csv-field-limit": b"name,colors.primary\n" + b"x" * 140_000 + b",red\n",
+    "value-with-line-break-in-message": b'slug,colors.primary\r\n,"line\nbreak"\r\n',
 }
 
 
 @pytest.mark.parametrize("case", [
-    pytest.param(name, marks=pytest.mark.xfail(raises=raised, strict=False, reason="issue 11 item 9 (roster.py)"))
-    for name, (_, raised) in KNOWN_ROSTER_CRASHES.items()])
+    pytest.param(name, marks=pytest.mark.xfail(raises=KNOWN_CRASHES[name][0] if name in KNOWN_CRASHES
+                                               else AssertionError, strict=False,
+                                               reason="issue 11, another helper's area (roster.py, models)"))
+    for name in KNOWN_ROSTER_CRASHES])
 def test_known_roster_crashes(scratch, case):
-    read_and_validate_roster(scratch, KNOWN_ROSTER_CRASHES[case][0])
+    read_and_validate_roster(scratch, KNOWN_ROSTER_CRASHES[case], tolerate_known=False)
 
 
 @pytest.mark.slow
