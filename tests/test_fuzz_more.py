@@ -81,7 +81,8 @@ KNOWN_MESSAGES = {
     "markup-message-with-line-break": re.compile(r"[^\n]*: the layout produced invalid markup: [^\n]*\n"
                                                  r", line \d+, column \d+"),
     # the value quoted as typed, line break and all (models' "got ..." of a roster cell or YAML value)
-    "value-with-line-break-in-message": re.compile(r'(?s).*: expected [^\n]*, got "[^"\n]*\n.*'),
+    "value-with-line-break-in-message": re.compile(
+        r'(?s).*: expected [^\n]*, got "[^"\n]*[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029].*'),  # any str.splitlines break
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import pickle
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -196,8 +197,14 @@ def test_an_entry_that_is_a_folder_or_a_fifo_means_no_caching(cache_home):
     entry.mkdir()
     assert cached("test-lib1.2", b"key", lambda: "computed") == "computed"
     entry.rmdir()
-    os.mkfifo(entry)  # must not hang: refused unread
-    assert cached("test-lib1.2", b"key", lambda: "computed") == "computed"
+    os.mkfifo(entry)  # must not hang: refused unread (the alarm fails the test if it does)
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("reading a FIFO entry hangs"))
+    signal.alarm(10)
+    try:
+        assert cached("test-lib1.2", b"key", lambda: "computed") == "computed"
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
 
 def test_a_result_that_does_not_pickle_is_returned_uncached(cache_home):
