@@ -188,7 +188,10 @@ def check(obj: Context, paths) -> None:
 
     failed = False
     for path in paths or default_targets():
-        result = check_one(path)
+        try:
+            result = check_one(path)
+        except MemoryError as exc:
+            obj.fail(exc)
         if result.error is None:
             click.echo(f"ok     {display_path(path)} ({result.kind})")
             for note in result.notes:

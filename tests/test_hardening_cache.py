@@ -330,13 +330,16 @@ def test_a_bytecode_entry_that_does_not_verify_is_compiled_again(cache_home, tmp
 
 HOG = """
 import sys
-import guidebuilder.pipeline as pipeline
+import guidebuilder.check
+import guidebuilder.pipeline
 from guidebuilder.cli import main
 
 HELD = []
 
 def hog(*args, **kwargs):
     '''Takes every byte it can and keeps it all: nothing is freed when MemoryError comes.'''
+    if not {hold}:
+        raise MemoryError  # an allocation too big for what is left: the rest is still free
     size = 1 << 20
     while True:
         try:
@@ -346,23 +349,28 @@ def hog(*args, **kwargs):
                 raise
             size //= 2
 
-pipeline.load_inputs = hog
-sys.argv = ["guidebuilder", "build"]
+guidebuilder.{target} = hog
+sys.argv = ["guidebuilder", *{args!r}]
 main()
 """
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs RLIMIT_AS")
-def test_out_of_memory_is_reported_when_not_a_byte_is_left(tmp_path):
-    """The report itself ran out of memory (a traceback from click's secho)."""
+@pytest.mark.parametrize("target, args, hold", [
+    ("pipeline.load_inputs", ["build"], True),
+    ("check.guide_notes", ["check", str(REPO / "content" / "medical-coder.yaml")], True),
+    ("check.guide_notes", ["check", str(REPO / "content" / "medical-coder.yaml")], False),  # was "internal error"
+])
+def test_out_of_memory_is_one_line_even_with_not_a_byte_left(tmp_path, target, args, hold):
+    """The report itself ran out of memory (a traceback from click's secho); `check` said "internal error"."""
     import resource
 
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (600 * 1024 ** 2, 600 * 1024 ** 2))
 
     env = {**os.environ, "GUIDEBUILDER_NO_CACHE": "1"}
-    result = subprocess.run([sys.executable, "-c", HOG], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=120, preexec_fn=limit)
+    result = subprocess.run([sys.executable, "-c", HOG.format(target=target, args=args, hold=hold)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120, preexec_fn=limit)
     assert result.returncode == 1, result.stderr[-2000:]
     assert result.stderr == ("error: ran out of memory; build fewer or smaller documents at a time "
                              "(fewer --jobs, smaller logos)\n")
