@@ -63,6 +63,8 @@ def _check(path: Path, kind: str) -> CheckResult:
             check_layout(path)
     except GuidebuilderError as exc:
         return CheckResult(path, kind, exc)
+    except MemoryError:
+        raise  # not a bug of ours: the CLI reports it without needing memory
     except Exception as exc:  # noqa: BLE001 - a bug of ours, reported as one line
         from guidebuilder.errors import BuildError
 

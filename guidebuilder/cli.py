@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,13 @@ import click
 from guidebuilder import __version__
 
 PAGE_SIZES = click.Choice(["letter", "a4"], case_sensitive=False)
+
+# Out of memory, the report itself must not need memory: a reserve (calloc'd, so it costs no real
+# memory until touched) is freed first, and the message is made in advance (a second MemoryError
+# while wording it once printed a traceback).
+_MEMORY_RESERVE: bytes | None = bytes(8 * 1024 * 1024)
+_OUT_OF_MEMORY = ("error: ran out of memory; build fewer or smaller documents at a time "
+                  "(fewer --jobs, smaller logos)\n")
 
 
 class Length(click.ParamType):
@@ -63,8 +71,7 @@ class Context:
         from guidebuilder.errors import GuidebuilderError
 
         if isinstance(exc, MemoryError) and not self.debug:
-            click.secho("error: ran out of memory; build fewer or smaller documents at a time "
-                        "(fewer --jobs, smaller logos)", fg="red", err=True)
+            report_out_of_memory(exc)
             sys.exit(1)
         if self.debug:
             raise exc
@@ -115,6 +122,22 @@ def note_samples(notes) -> None:
     output of a command stays what it was)."""
     for note in notes:
         click.echo(f"note: {note}", err=True)
+
+
+def report_out_of_memory(exc: MemoryError) -> None:
+    """Free what can be freed, then print the one-line message without allocating anything big."""
+    global _MEMORY_RESERVE
+    _MEMORY_RESERVE = None
+    exc.__traceback__ = exc.__context__ = exc.__cause__ = None  # the frames of the build, and their data
+    try:
+        gc.collect()  # a build runs with the collector off: what is left in cycles goes now
+        sys.stderr.write(_OUT_OF_MEMORY)
+        sys.stderr.flush()
+    except (MemoryError, OSError, ValueError):
+        try:
+            os.write(2, _OUT_OF_MEMORY.encode())  # the error stream's own buffer could not take it
+        except (MemoryError, OSError):
+            pass  # nothing else can be said; the exit code still tells
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -210,7 +233,10 @@ def check(obj: Context, paths) -> None:
         note_samples(default_target_notes())
     failed = False
     for path in paths or default_targets():
-        result = check_one(path)
+        try:
+            result = check_one(path)
+        except MemoryError as exc:
+            obj.fail(exc)
         if result.error is None:
             click.echo(f"ok     {display_path(path)} ({result.kind})")
             for note in result.notes:

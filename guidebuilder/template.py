@@ -76,13 +76,39 @@ def _bytecode_cache():
     """Compiled templates kept between runs (keyed by source), so a one-off build skips the
     compile; None where no cache folder can be written."""
     import jinja2
-    from jinja2 import FileSystemBytecodeCache
+    from jinja2 import BytecodeCache
 
-    from guidebuilder.diskcache import folder
+    from guidebuilder.diskcache import folder, read_entry, write_entry
+
+    class CheckedBytecodeCache(BytecodeCache):
+        """Jinja's FileSystemBytecodeCache hands whatever the file holds to marshal (a damaged
+        entry crashed Python) and lets a failed write fail the build: here each entry carries
+        the diskcache checksum and versions, one that does not verify is compiled again, and a
+        write that fails (disk full) only means no caching."""
+
+        def __init__(self, where: Path, kind: str):
+            self.where, self.kind = where, kind
+
+        def load_bytecode(self, bucket) -> None:
+            payload = read_entry(self.where / bucket.key, self.kind)
+            if payload is None:
+                return
+            try:
+                bucket.bytecode_from_string(payload)  # as written by dump_bytecode: verified
+            except Exception:  # noqa: BLE001 - compile it again
+                bucket.reset()
+
+        def dump_bytecode(self, bucket) -> None:
+            try:
+                payload = bucket.bytecode_to_string()
+            except Exception:  # noqa: BLE001 - nothing to keep
+                return
+            write_entry(self.where / bucket.key, self.kind, payload)
 
     # Compiled code depends on the environment's options and versions: a new one starts afresh.
-    where = folder(f"jinja{jinja2.__version__}-sandbox-autoescape")
-    return None if where is None else FileSystemBytecodeCache(str(where))
+    kind = f"jinja{jinja2.__version__}-sandbox-autoescape-checked"
+    where = folder(kind)
+    return None if where is None else CheckedBytecodeCache(where, kind)
 
 
 @lru_cache(maxsize=8)

@@ -23,7 +23,13 @@ import yaml
 from guidebuilder.errors import InputError, Problem, display_path
 
 MAX_YAML_BYTES = 2_000_000
-MAX_NODES = 200_000      # after aliases are expanded: stops "billion laughs" files
+# Count limits, about 100 times the biggest real file (content/medical-coder.yaml: 276 values,
+# 504 parser events, no list over 9 items), so no real guide comes near them while a file that
+# expands its aliases cannot make the models and the renderer build more than the memory limit
+# holds (191,000 checklist items from 7.7 kB of aliases ran a 2 GB build out of memory).
+MAX_NODES = 30_000       # values after aliases are expanded: stops "billion laughs" files
+MAX_EVENTS = 50_000      # keys, values and brackets as written, counted before anything is built
+MAX_LIST_ITEMS = 1_000   # items of one list
 MAX_DEPTH = 60           # no guide or school nests deeper than a handful of levels
 
 KeyPath = tuple  # of str and int
@@ -106,24 +112,35 @@ def load_yaml(path: Path) -> YamlSource:
 def _prescan(text: str) -> None:
     """Walk the parser's events (flat, no recursion) before composing: the composer recurses
     once per nesting level and merge keys expand before anything else could count them."""
-    depth = nodes = 0
+    events = 0
+    open_lists: list[list[int] | None] = []  # per open collection: [items] for a list, None for a mapping
     loader = _loader_class()(text)
     try:
         while loader.check_event():
             event = loader.get_event()
+            if isinstance(event, yaml.NodeEvent) and open_lists and open_lists[-1] is not None:
+                _count_item(open_lists[-1], event)
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
+                open_lists.append([0] if isinstance(event, yaml.SequenceStartEvent) else None)
+                if len(open_lists) > MAX_DEPTH:
                     raise _TooBig(event.start_mark.line + 1, f"values are nested too deeply (at most {MAX_DEPTH} levels)")
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
+                open_lists.pop()
             elif isinstance(event, yaml.ScalarEvent) and event.value == "<<" and not event.style:
                 raise _TooBig(event.start_mark.line + 1, "merge keys (<<) are not supported; write the keys out")
-            nodes += 1
-            if nodes > MAX_NODES:
-                raise _TooBig(event.start_mark.line + 1, f"the file holds more than {MAX_NODES:,} values")
+            events += 1
+            if events > MAX_EVENTS:
+                raise _TooBig(event.start_mark.line + 1, f"the file holds more than {MAX_EVENTS:,} keys and values; "
+                                                         f"split it or shorten it")
     finally:
         loader.dispose()
+
+
+def _count_item(items: list[int], event) -> None:
+    items[0] += 1
+    if items[0] > MAX_LIST_ITEMS:
+        raise _TooBig(event.start_mark.line + 1, f"a list holds more than {MAX_LIST_ITEMS:,} items; "
+                                                 f"no guide or school needs that many")
 
 
 def parse_yaml(text: str, path: Path) -> YamlSource:
