@@ -110,9 +110,27 @@ def school_digest(source: SchoolSource) -> str:
         fonts = data.get("fonts") if isinstance(data.get("fonts"), dict) else {}
         for relative in [data.get("logo"), *fonts.values()]:
             if isinstance(relative, str):
-                target = (folder / relative).resolve()  # file_digest caps the size; the build says why
-                assets.append(file_digest(target) if target.is_relative_to(folder) else f"refused:{relative}")
+                assets += _asset_digests(folder, relative)
     return combine([text, *assets])
+
+
+def _asset_digests(folder: Path, relative: str) -> list[str]:
+    """Digests of a school's file and, for an SVG, of every file it links (a recoloured PNG
+    inside the logo must rebuild it). file_digest caps the size; the build says what is wrong."""
+    from guidebuilder.assets import Refused, resolve_inside, svg_links
+
+    try:
+        target = resolve_inside(folder, relative)
+    except Refused:
+        return [f"refused:{relative}"]
+    digests = [file_digest(target)]
+    if target.suffix.lower() == ".svg" and target.is_file():
+        try:
+            linked = svg_links(target)
+        except Refused as exc:
+            linked, digests = [], digests + [f"refused:{exc}"]
+        digests += [f"{path.relative_to(target.parent)}:{file_digest(path)}" for path in linked]
+    return digests
 
 
 def plan(sources, guide_files, layouts, out_dir: Path, page_size, manifest: Manifest, force: bool, options=None):
