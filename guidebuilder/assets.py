@@ -366,11 +366,15 @@ def _raster_size(data: bytes) -> tuple[int, int]:
 
     from PIL import Image
 
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None  # ours, lower, is checked below; Pillow's would only warn
     try:
         with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as probe:
             width, height = probe.size
     except Exception as exc:
         raise Refused(f"not a readable PNG or JPEG image ({exc.__class__.__name__})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = pillow_limit
     if width * height > MAX_IMAGE_PIXELS:
         raise Refused(f"image is {width}x{height} pixels, over the {MAX_IMAGE_PIXELS // 1_000_000} megapixel limit")
     return width, height
