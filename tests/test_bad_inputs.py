@@ -183,7 +183,7 @@ def test_the_corpus_covers_enough_cases():
     folders = case_folders()
     assert len(folders) >= 50, len(folders)
     for folder in folders:
-        assert re.fullmatch(r"\d\d-[a-z0-9-]+", folder.name), folder.name
+        assert re.fullmatch(r"\d{2,3}-[a-z0-9-]+", folder.name), folder.name
         spec = spec_of(folder)
         assert spec.get("description") and spec.get("args") and "exit" in spec, folder.name
         assert "stderr" in spec or "stderr_each" in spec or "pdf_text" in spec, folder.name

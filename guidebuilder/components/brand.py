@@ -88,8 +88,8 @@ class Image(Component):
         src = self["src"]
         folder = Path(ctx.school_file).resolve().parent
 
-        def refuse(why: str):
-            return MarkupError(self.line, f'<image src="{src}">: {why}')
+        def refuse(why: str):  # '<image src="x.png"> is a named pipe', '<image src="x.png">: not found'
+            return MarkupError(self.line, f'<image src="{src}">' + (f" {why}" if why.startswith("is ") else f": {why}"))
 
         if _SCHEME.match(src):
             raise refuse(f"images are never fetched from the network; save the file in {folder.name}/ "
@@ -104,15 +104,11 @@ class Image(Component):
                     ctx.read(str(linked.relative_to(folder)))
             return ctx.assets.image(target)
         except Outside:
-            raise refuse(f"the file is outside the school's folder (put it inside {folder.name}/)") from None
+            raise refuse(f"is outside the school's folder (put the file inside {folder.name}/)") from None
         except Refused as exc:
-            raise refuse(_the_file(str(exc))) from None
+            raise refuse(str(exc)) from None
         except BuildError as exc:
-            raise refuse(_the_file(str(exc).replace(f"{target}: ", "", 1))) from None
-
-
-def _the_file(why: str) -> str:
-    return f"the file {why}" if why.startswith("is ") else why
+            raise refuse(str(exc).replace(f"{target}: ", "", 1)) from None
 
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # http:, https:, file:, data:...
