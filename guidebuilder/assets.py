@@ -168,7 +168,7 @@ def _set_fonts(node, family) -> None:
 
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _DATA_IMAGE = re.compile(r"^data:image/(jpe?g|png);base64")  # what svglib decodes as an embedded image
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # http:, https:, file:, data:...
 
 
 def _parse_svg(data: bytes):
@@ -240,7 +240,7 @@ def _check_link(href: str, svg: Path, links: _Links) -> None:
     iri = href.split("#", 1)[0]
     if not iri:
         return
-    if _SCHEME.match(iri):
+    if SCHEME.match(iri):
         if iri.lower().startswith("data:"):
             raise Refused("only PNG and JPEG images can be embedded (data:image/png;base64 or data:image/jpeg;base64)")
         raise Refused("nothing is fetched from the network: save the file in the logo's folder and link it by "
@@ -396,7 +396,7 @@ def _load_raster(data: bytes) -> LoadedImage:
                               f"{MAX_IMAGE_PIXELS // 1_000_000} megapixel limit")
             probe.load()
             image = probe.copy()
-            orientation = probe.getexif().get(0x0112, 1)  # EXIF Orientation: how a camera was held
+            orientation = _orientation(probe)
     except Refused:
         raise
     except Exception as exc:
@@ -417,6 +417,15 @@ def _load_raster(data: bytes) -> LoadedImage:
             image = image.crop(box)
             width, height = image.size
     return LoadedImage("raster", image, float(width), float(height))
+
+
+def _orientation(image) -> int:
+    """The EXIF Orientation (how the camera was held), 1 (upright) when none can be read: a
+    damaged EXIF block never costs a logo that prints."""
+    try:
+        return int(image.getexif().get(0x0112, 1))
+    except Exception:
+        return 1
 
 
 def load_image(path: Path) -> LoadedImage:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from guidebuilder.markup import escape
 
 from guidebuilder.components.base import Attr, Component, MarkupError, boolean, length, register
@@ -82,7 +80,7 @@ class Image(Component):
         error at this element's line, never a read of a pipe or of the network."""
         from pathlib import Path
 
-        from guidebuilder.assets import Outside, Refused, resolve_inside, svg_links
+        from guidebuilder.assets import SCHEME, Outside, Refused, resolve_inside, svg_links
         from guidebuilder.errors import BuildError
 
         src = self["src"]
@@ -91,7 +89,7 @@ class Image(Component):
         def refuse(why: str):  # '<image src="x.png"> is a named pipe', '<image src="x.png">: not found'
             return MarkupError(self.line, f'<image src="{src}">' + (f" {why}" if why.startswith("is ") else f": {why}"))
 
-        if _SCHEME.match(src):
+        if SCHEME.match(src):
             raise refuse(f"images are never fetched from the network; save the file in {folder.name}/ "
                          f"and give its name")
         try:
@@ -110,8 +108,6 @@ class Image(Component):
         except BuildError as exc:
             raise refuse(str(exc).replace(f"{target}: ", "", 1)) from None
 
-
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # http:, https:, file:, data:...
 
 
 MIN_QR_MODULE = 0.6 / 25.4 * 72  # 0.6 mm
