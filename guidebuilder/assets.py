@@ -285,15 +285,25 @@ def _check_data_image(href: str, links: _Links) -> None:
                       else f"the embedded image is {why}") from None
 
 
-def svg_links(path: Path, folder: Path | None = None) -> list[Path]:
+def svg_links(path: Path) -> list[Path]:
     """Every file the SVG at `path` pulls in (checked as a build checks them), for hashing;
-    Refused names what is wrong."""
-    path = Path(path).resolve()
+    Refused names what is wrong. Worked out once per version of the file: a roster's schools
+    often share one logo, and a one-page layout is built at several sizes."""
+    path = resolve_inside("/", Path(path).absolute())
+    try:
+        info = path.stat()
+    except OSError:
+        raise Refused("not found") from None
+    return list(_svg_links(path, info.st_mtime_ns, info.st_size))
+
+
+@lru_cache(maxsize=64)
+def _svg_links(path: Path, mtime_ns: int, size: int) -> tuple[Path, ...]:
     root = _parse_svg(read_regular(path, MAX_IMAGE_BYTES, "image"))
-    links = _Links(Path(folder or path.parent).resolve())
+    links = _Links(path.parent)
     if root is not None:
         _scan_links(root, path, links)
-    return links.files
+    return tuple(links.files)
 
 
 def _load_svg(path: Path, data: bytes | None = None) -> LoadedImage:

@@ -109,7 +109,6 @@ class Image(Component):
             raise refuse(str(exc).replace(f"{target}: ", "", 1)) from None
 
 
-
 MIN_QR_MODULE = 0.6 / 25.4 * 72  # 0.6 mm
 
 
