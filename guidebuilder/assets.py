@@ -355,6 +355,9 @@ def _check_svg_size(drawing, root) -> None:
     if not usable:
         raise Refused(f"the SVG has no usable size ({given}); give its <svg> element a positive width "
                       f"and height")
+    if root is not None and not _usable_view_box(root.get("viewBox")):
+        raise Refused(f"the SVG's viewBox has no usable size ({given}): its last two numbers, the width and "
+                      f"height of the artwork, must be positive")
     px = f"{width / 0.75:g} x {height / 0.75:g} px"
     if min(width, height) < MIN_SVG_SIDE:
         raise Refused(f"the SVG is {px} ({given}), too small to draw: at least 1 px each way; "
@@ -365,6 +368,20 @@ def _check_svg_size(drawing, root) -> None:
     if max(width, height) / min(width, height) > MAX_SVG_ASPECT:
         raise Refused(f"the SVG is {px} ({given}): one side is over {MAX_SVG_ASPECT} times the other; "
                       f"set its <svg> width and height to the artwork's size")
+
+
+def _usable_view_box(view_box: str | None) -> bool:
+    """No viewBox, one svglib would not read, or one of a positive, finite size: a zero or
+    negative one scales the artwork without bound."""
+    if view_box is None:
+        return True
+    try:
+        numbers = [float(n) for n in re.split(r"[\s,]+", view_box.strip())]
+    except ValueError:
+        return True
+    if len(numbers) != 4:
+        return True
+    return all(math.isfinite(n) for n in numbers) and numbers[2] > 0 and numbers[3] > 0
 
 
 # ---- rasters ----------------------------------------------------------------------------------
