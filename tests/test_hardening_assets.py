@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader
 
@@ -289,3 +291,52 @@ def test_an_exif_rotated_jpeg_logo_prints_upright(tmp_path):
     page = PdfReader(tmp_path / "out" / tmp_path.name / "medical-coder-checklist.pdf").pages[0]
     [(width, height)] = [(int(x["/Width"]), int(x["/Height"])) for _, x in image_xobjects(page)]
     assert height == 2 * width, f"printed {width}x{height}: the photo is on its side"
+
+
+# ---- fuzzing: SVG sizes and links --------------------------------------------------------------
+
+SIZES = st.sampled_from(["200", "0", "-5", "1e-9", "1e30", "inf", "nan", "50%", "3cm", "", "abc", "0.5", "99999"])
+HREFS = st.sampled_from(["picture.png", "../picture.png", "http://example.com/p.png", "data:image/png;base64,AAAA",
+                         "data:image/gif;base64,R0lGODlh", "#r", "/etc/passwd", "missing.png", "logo.svg",
+                         "inner.svg", "inner.svg#r", "pipe.png", "loop.png", "folder"])
+
+
+@pytest.fixture(scope="module")
+def svg_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fuzz-svg")
+    Image.new("RGB", (40, 10), "red").save(folder / "picture.png")
+    (folder / "inner.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="5">'
+                                      '<rect id="r" width="20" height="5"/></svg>')
+    os.mkfifo(folder / "pipe.png")
+    os.symlink("loop.png", folder / "loop.png")
+    (folder / "folder").mkdir()
+    return folder
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(width=SIZES, height=SIZES, view_box=st.sampled_from([None, "0 0 200 50", "0 0 0 0", "0 0 -1 5", "1 2 3"]),
+       hrefs=st.lists(HREFS, max_size=3))
+def test_any_svg_size_and_links_load_or_give_a_build_error(svg_folder, width, height, view_box, hrefs):
+    """Whatever the size attributes and links: a drawable logo inside its limits, or a
+    BuildError; never another exception, a read of the pipe, or a drawing too small or huge."""
+    from guidebuilder import assets
+    from guidebuilder.errors import BuildError
+
+    attributes = "".join(f' {name}="{value}"' for name, value in (("width", width), ("height", height),
+                                                                    ("viewBox", view_box)) if value is not None)
+    images = "".join(f'<image xlink:href="{href}" width="20" height="5"/>' for href in hrefs)
+    logo = svg_folder / "logo.svg"
+    logo.write_text(f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+                    f'{attributes}><rect width="10" height="10"/>{images}</svg>')
+    assets._load.cache_clear()
+    assets._svg_links.cache_clear()
+    try:
+        image = assets.load_image(logo)
+    except BuildError as exc:
+        assert str(exc).startswith(f"{logo.resolve()}: "), exc
+        return
+    assert assets.MIN_SVG_SIDE <= min(image.width, image.height)
+    assert max(image.width, image.height) <= assets.MAX_SVG_SIDE
+    assert not {"pipe.png", "loop.png", "folder", "../picture.png", "http://example.com/p.png",
+                "missing.png", "/etc/passwd"} & set(hrefs), "a bad link was accepted"
