@@ -270,9 +270,8 @@ def _decode_font(target: Path) -> None:
 
 def _asset_problem(source: YamlSource, keypath: tuple, relative: str | None, decode) -> Problem | None:
     """An asset must be a readable file inside the school's folder (symbolic links included)."""
-    from guidebuilder.errors import BuildError
-
     from guidebuilder.assets import Outside, Refused, resolve_inside
+    from guidebuilder.errors import BuildError
 
     if relative is None:
         return None

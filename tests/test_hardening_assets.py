@@ -258,6 +258,7 @@ def _font_with(tmp_path: Path, name: str, characters: str) -> Path:
     return tmp_path / name
 
 
+@pytest.mark.slow
 def test_colour_codes_and_file_names_are_not_glyph_checked(tmp_path):
     """A font without "#" or "." still prints a school whose texts it covers."""
     _font_with(tmp_path, "Letters.ttf", " ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\u00b7\u2022")
