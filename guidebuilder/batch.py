@@ -111,9 +111,27 @@ def school_digest(source: SchoolSource) -> str:
     assets = []
     source.assets = school_asset_files(folder, data)
     for path, _ in source.assets:
-        target = path.resolve()  # file_digest caps the size; the build says why
-        assets.append(file_digest(target) if target.is_relative_to(folder) else f"refused:{path.relative_to(folder)}")
+        assets += _asset_digests(folder, str(path.relative_to(folder)))
     return combine([text, *assets])
+
+
+def _asset_digests(folder: Path, relative: str) -> list[str]:
+    """Digests of a school's file and, for an SVG, of every file it links (a recoloured PNG
+    inside the logo must rebuild it). file_digest caps the size; the build says what is wrong."""
+    from guidebuilder.assets import Refused, resolve_inside, svg_links
+
+    try:
+        target = resolve_inside(folder, relative)
+    except Refused:
+        return [f"refused:{relative}"]
+    digests = [file_digest(target)]
+    if target.suffix.lower() == ".svg" and target.is_file():
+        try:
+            linked = svg_links(target)
+        except Refused as exc:
+            linked, digests = [], digests + [f"refused:{exc}"]
+        digests += [f"{path.relative_to(target.parent)}:{file_digest(path)}" for path in linked]
+    return digests
 
 
 def plan(sources, guide_files, layouts, out_dir: Path, page_size, manifest: Manifest, force: bool, options=None):

@@ -15,6 +15,9 @@ def _css_names() -> dict[str, str]:
     return {name.lower(): "#" + c.hexval()[2:].upper() for name, c in colors.getAllNamedColors().items()}
 
 
+NO_INK = {"transparent", "none", "currentcolor", "inherit", "initial", "unset"}  # CSS words, not colours
+
+
 def parse_colour(value: str) -> str:
     """'#abc', '#AABBCC' or a CSS name -> '#AABBCC'."""
     text = value.strip()
@@ -22,6 +25,10 @@ def parse_colour(value: str) -> str:
         return text.upper()
     if re.fullmatch(r"#[0-9a-fA-F]{3}", text):
         return "#" + "".join(c * 2 for c in text[1:]).upper()
+    if text.lower() in NO_INK:
+        raise PydanticCustomError(
+            "colour", '"{value}" prints no colour (it would come out black); expected a colour like "#0B4F6C", '
+                      '"#0BF" or a CSS colour name like "navy"', {"value": text})
     names = _css_names()
     if text.lower() in names:
         return names[text.lower()]

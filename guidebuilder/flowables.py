@@ -235,6 +235,10 @@ class Picture(Tagged, Flowable):
             c.saveState()
             c.translate(self.padding, self.padding)
             c.scale(self.image_width / self.image.width, self.image_height / self.image.height)
+            if self.image.overflows(self.fonts):  # artwork beyond the SVG's box stays in it
+                box = c.beginPath()
+                box.rect(0, 0, self.image.width, self.image.height)
+                c.clipPath(box, stroke=0, fill=0)
             from reportlab.graphics import renderPDF
             from reportlab.graphics.shapes import STATE_DEFAULTS
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from guidebuilder.errors import BuildError
 
 STYLES = ("regular", "bold", "italic", "bold_italic")
+LATIN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 MAX_FONT_BYTES = 30_000_000  # the largest families (CJK) are about 20 MB
 
 
@@ -86,6 +87,10 @@ def _register_file(path: Path, family_tag: str) -> str:
             why = "the file is damaged or uses a format ReportLab cannot embed"
         raise BuildError(f"{path}: cannot embed this font: {why}; use a TrueType (.ttf) file "
                          f"(glyf outlines), e.g. the family's TTF release") from None
+    if not any(ord(c) in font.face.charToGlyph for c in LATIN_LETTERS):
+        # Else every text of the guide and the school would be blamed, one by one, for it.
+        raise BuildError(f"{path}: the font has no Latin letters (A-Z, a-z), which every guide prints "
+                         f"(web addresses, e-mail); use a font that covers Latin text")
     # Not pdfmetrics.registerFont: it gives every font whose internal name was seen before the
     # font object registered first, so one school's version of a family (say its own Lato)
     # would print with another school's. Ours are named by their bytes: each is itself.
@@ -102,10 +107,12 @@ def register_font(path: Path, family_tag: str = "") -> str:
 @lru_cache(maxsize=256)
 def _file_digest(path: Path, mtime: float) -> str:
     """SHA-1 of a font file (read once per version of the file), within the size limit."""
-    size = path.stat().st_size
-    if size > MAX_FONT_BYTES:
-        raise BuildError(f"{path}: font file is {size:,} bytes, over the {MAX_FONT_BYTES:,} byte limit")
-    return hashlib.sha1(path.read_bytes()).hexdigest()
+    from guidebuilder.assets import Refused, read_regular
+
+    try:  # a regular file within the limit: a named pipe would block
+        return hashlib.sha1(read_regular(path, MAX_FONT_BYTES, "font file")).hexdigest()
+    except Refused as exc:
+        raise BuildError(f"{path}: {exc}") from None
 
 
 def register_family(files: tuple[Path, Path, Path, Path]) -> FontFamily:

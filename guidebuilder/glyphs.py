@@ -72,6 +72,10 @@ def check_glyphs(family, sources, markup: str, layout_file) -> None:
         raise InputError(problems)
 
 
+# A school's values that are never set in type: colour codes and file names. A font without
+# "#" or Latin letters must not be blamed on colors.primary or fonts.regular.
+NOT_PRINTED = {("colors",), ("fonts",), ("logo",), ("page_size",)}
+
 _SOURCE_PROBLEMS: dict = {}  # (fonts, id(source)) -> (source, problems): a batch checks the guide once
 
 
@@ -82,6 +86,8 @@ def _source_problems(source, fonts, font, covered) -> list[Problem]:
         return hit[1]
     problems = []
     for keypath, text in _strings(source.data):
+        if keypath[:1] in NOT_PRINTED:
+            continue
         missing = _printable_missing(text, covered, fonts)
         if missing:
             problems.append(Problem(source.name, source.line_of(keypath), dotted(keypath),

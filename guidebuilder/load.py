@@ -274,17 +274,23 @@ def _decode_font(target: Path) -> None:
 
 def _asset_problem(source: YamlSource, keypath: tuple, relative: str | None, decode) -> Problem | None:
     """An asset must be a readable file inside the school's folder (symbolic links included)."""
+    from guidebuilder.assets import Outside, Refused, resolve_inside
     from guidebuilder.errors import BuildError
 
     if relative is None:
         return None
     folder = Path(source.path).resolve().parent
-    target = (folder / relative).resolve()
     where = (source.name, source.line_of(keypath), dotted(keypath))
-    if not target.is_relative_to(folder):
+    try:
+        target = resolve_inside(folder, relative)
+    except Outside:
         return Problem(*where, f'"{relative}" is outside the school\'s folder (put the file inside {folder.name}/)')
-    if not target.is_file():
+    except Refused as exc:
+        return Problem(*where, f'"{relative}" {exc}')
+    if not target.exists():
         return Problem(*where, f'file "{relative}" not found in {folder.name}/')
+    if not target.is_file():  # never opened: a named pipe would block
+        return Problem(*where, f'"{relative}" is not a regular file (a named pipe, a device or a folder)')
     try:
         decode(target)
     except BuildError as exc:

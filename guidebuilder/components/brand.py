@@ -72,8 +72,41 @@ class Image(Component):
     def build(self, ctx):
         from guidebuilder.flowables import Picture
 
-        return [tag(Picture(ctx.assets.image(ctx.read(self["src"])), self["width"], self["height"], ctx.theme.fonts),
+        return [tag(Picture(self._image(ctx), self["width"], self["height"], ctx.theme.fonts),
                     self.role, alt=self["alt"])]
+
+    def _image(self, ctx):
+        """The image `src` names, a file in the school's folder; what is wrong with it is an
+        error at this element's line, never a read of a pipe or of the network."""
+        from pathlib import Path
+
+        from guidebuilder.assets import SCHEME, Outside, Refused, resolve_inside, svg_links
+        from guidebuilder.errors import BuildError
+
+        src = self["src"]
+        folder = Path(ctx.school_file).resolve().parent
+
+        def refuse(why: str):  # '<image src="x.png"> is a named pipe', '<image src="x.png">: not found'
+            return MarkupError(self.line, f'<image src="{src}">' + (f" {why}" if why.startswith("is ") else f": {why}"))
+
+        if SCHEME.match(src):
+            raise refuse(f"images are never fetched from the network; save the file in {folder.name}/ "
+                         f"and give its name")
+        try:
+            target = resolve_inside(folder, src)
+            if not target.exists():
+                raise Refused(f"file not found in {folder.name}/")
+            ctx.read(src)  # recorded, so a batch rebuilds when it changes
+            if target.suffix.lower() == ".svg":
+                for linked in svg_links(target):  # and when a file it links changes
+                    ctx.read(str(linked.relative_to(folder)))
+            return ctx.assets.image(target)
+        except Outside:
+            raise refuse(f"is outside the school's folder (put the file inside {folder.name}/)") from None
+        except Refused as exc:
+            raise refuse(str(exc)) from None
+        except BuildError as exc:
+            raise refuse(str(exc).replace(f"{target}: ", "", 1)) from None
 
 
 MIN_QR_MODULE = 0.6 / 25.4 * 72  # 0.6 mm

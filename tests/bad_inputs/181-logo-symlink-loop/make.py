@@ -1,0 +1,4 @@
+import os
+
+os.symlink("other.png", "logo.png")
+os.symlink("logo.png", "other.png")

@@ -1,0 +1,3 @@
+import os
+
+os.symlink("Brand.ttf", "Brand.ttf")

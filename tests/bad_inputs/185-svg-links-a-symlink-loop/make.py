@@ -1,0 +1,3 @@
+import os
+
+os.symlink("picture.png", "picture.png")
