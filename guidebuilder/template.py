@@ -93,8 +93,9 @@ def _bytecode_cache():
 
 # Hostile layouts cost bounded time and memory: a render may take this many loop steps and
 # calls, write this much markup, and compute numbers and strings up to these sizes. Each is far
-# above what a real layout does (the built-in handout: about 160 steps, 14,000 characters).
-MAX_STEPS = 1_000_000
+# above what a real layout does (the built-in handout: about 160 loop steps and calls, 14,000 characters).
+MAX_STEPS = 1_000_000          # loop steps
+MAX_CALLS = 100_000            # calls of macros, functions and methods (each costs far more)
 MAX_MARKUP = 2_000_000          # characters of markup from one render
 MAX_DIGITS = 20_000             # of an integer a layout computes
 _MAX_BITS = int(MAX_DIGITS * math.log2(10))
@@ -102,18 +103,26 @@ _WIDE_FORMAT = re.compile(r"%[-#0 +]*(?:\*|\d{5,})|%[-#0 +]*\d*\.(?:\*|\d{5,})")
 
 
 class _Budget:
-    """What one render has used of MAX_STEPS."""
+    """What one render has used of MAX_STEPS and MAX_CALLS."""
 
     def __init__(self):
-        self.steps = 0
+        self.steps = self.calls = 0
 
-    def step(self, what: str) -> None:
+    def step(self) -> None:
         self.steps += 1
         if self.steps > MAX_STEPS:
-            from jinja2.exceptions import TemplateRuntimeError
+            _too_long(f"over {MAX_STEPS:,} loop steps in one document; look for loops inside loops")
 
-            raise TemplateRuntimeError(f"the layout takes too long: over {MAX_STEPS:,} loop steps and calls in one "
-                                       f"document (stopped at {what}); look for loops inside loops")
+    def call(self) -> None:
+        self.calls += 1
+        if self.calls > MAX_CALLS:
+            _too_long(f"over {MAX_CALLS:,} calls in one document; look for a macro that calls itself")
+
+
+def _too_long(why: str):
+    from jinja2.exceptions import TemplateRuntimeError
+
+    raise TemplateRuntimeError(f"the layout takes too long: {why}")
 
 
 _BUDGET: ContextVar = ContextVar("template_budget", default=None)
@@ -137,7 +146,7 @@ def _counted(iterable):
     """What every {% for %} iterates over (see _BoundedSandbox._parse): the items, counted."""
     budget = _budget()
     for item in iterable:
-        budget.step("a loop")
+        budget.step()
         yield item
 
 
@@ -162,7 +171,7 @@ def _bounded_sandbox_class():
             return tree
 
         def call(__self, __context, __obj, *args, **kwargs):  # noqa: B902 - Jinja's own signature
-            _budget().step(f"a call of {getattr(__obj, '__name__', 'a function')}")
+            _budget().call()
             return super().call(__context, __obj, *args, **kwargs)
 
         def call_binop(self, context, operator, left, right):
@@ -186,8 +195,8 @@ def _bounded_sandbox_class():
             return
         count, sequence = (right, left) if isinstance(right, int) else (left, right)
         if isinstance(count, int) and hasattr(sequence, "__len__") and len(sequence) * count > MAX_MARKUP:
-            raise SecurityError(f"repeating {len(sequence):,} items {count:,} times is over the limit of "
-                                f"{MAX_MARKUP:,}")
+            raise SecurityError(f"repeated {count:,} times, it would be {len(sequence) * count:,} characters or "
+                                f"items long, over the {MAX_MARKUP:,} limit")
 
     return BoundedSandbox
 
