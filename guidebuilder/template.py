@@ -97,7 +97,7 @@ def _bytecode_cache():
 MAX_STEPS = 1_000_000          # loop steps
 MAX_CALLS = 100_000            # calls of macros, functions and methods (each costs far more)
 MAX_MARKUP = 2_000_000          # characters of markup from one render
-MAX_DIGITS = 20_000             # of an integer a layout computes
+MAX_DIGITS = 4_000              # of an integer a layout computes (Python prints at most 4,300)
 _MAX_BITS = int(MAX_DIGITS * math.log2(10))
 _WIDE_FORMAT = re.compile(r"%[-#0 +]*(?:\*|\d{5,})|%[-#0 +]*\d*\.(?:\*|\d{5,})")
 
@@ -185,7 +185,7 @@ def _bounded_sandbox_class():
 
     def _check_power(base, exponent):
         if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
-            if exponent * math.log2(abs(base)) > _MAX_BITS:
+            if exponent * math.log10(abs(base)) >= MAX_DIGITS:
                 raise SecurityError(f"{base} ** {exponent} would have over {MAX_DIGITS:,} digits")
 
     def _check_product(left, right):
