@@ -96,7 +96,7 @@ def _bytecode_cache():
 # above what a real layout does (the built-in handout: about 160 loop steps and calls, 14,000 characters).
 MAX_STEPS = 1_000_000          # loop steps
 MAX_CALLS = 100_000            # calls of macros, functions and methods (each costs far more)
-MAX_MARKUP = 2_000_000          # characters of markup from one render
+MAX_MARKUP = 1_000_000          # characters of markup from one render
 MAX_DIGITS = 4_000              # of an integer a layout computes (Python prints at most 4,300)
 _MAX_BITS = int(MAX_DIGITS * math.log2(10))
 _WIDE_FORMAT = re.compile(r"%[-#0 +]*(?:\*|\d{5,})|%[-#0 +]*\d*\.(?:\*|\d{5,})")
