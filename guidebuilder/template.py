@@ -99,6 +99,8 @@ MAX_CALLS = 100_000            # calls of macros, functions and methods (each co
 MAX_MARKUP = 1_000_000          # characters of markup from one render
 MAX_DIGITS = 4_000              # of an integer a layout computes (Python prints at most 4,300)
 _MAX_BITS = int(MAX_DIGITS * math.log2(10))
+MAX_WIDTH = 10_000              # a padding width, or a count given to center, slice, lipsum...
+_WIDE_BRACES = re.compile(r"\{[^{}]*:[^{}]*?(?:\d{5,}|\{)")
 _WIDE_FORMAT = re.compile(r"%[-#0 +]*(?:\*|\d{5,})|%[-#0 +]*\d*\.(?:\*|\d{5,})")
 
 
@@ -172,7 +174,16 @@ def _bounded_sandbox_class():
 
         def call(__self, __context, __obj, *args, **kwargs):  # noqa: B902 - Jinja's own signature
             _budget().call()
+            if isinstance(getattr(__obj, "__self__", None), str) or __obj is __self.globals.get("lipsum"):
+                _check_sizes(getattr(__obj, "__name__", "the function"), args, kwargs)  # "x".ljust(10**9)
             return super().call(__context, __obj, *args, **kwargs)
+
+        def wrap_str_format(self, value):
+            wrapped = super().wrap_str_format(value)  # "...".format, as the sandbox sees it
+            if wrapped is not None and _WIDE_BRACES.search(value.__self__):
+                raise SecurityError(f'the format "{value.__self__[:40]}" pads to a huge width; use a width under '
+                                    f"{MAX_WIDTH:,}")
+            return wrapped
 
         def call_binop(self, context, operator, left, right):
             if operator == "**":
@@ -180,8 +191,12 @@ def _bounded_sandbox_class():
             elif operator == "*":
                 _check_product(left, right)
             elif operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
-                raise SecurityError(f'the format "{left[:40]}" pads to a huge width; use a width under 10,000')
+                raise SecurityError(f'the format "{left[:40]}" pads to a huge width; use a width under {MAX_WIDTH:,}')
             return super().call_binop(context, operator, left, right)
+
+    def _check_sizes(name, args, kwargs):
+        if any(isinstance(a, int) and a >= MAX_WIDTH for a in (*args, *kwargs.values())):
+            raise SecurityError(f"{name} with a number of {MAX_WIDTH:,} or more would build a huge value")
 
     def _check_power(base, exponent):
         if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
@@ -213,7 +228,34 @@ def environment(search_path: tuple[Path, ...]):
     env.filters.update(md=inline_markdown, long_date=long_date, url_text=url_text)
     # pass_context: never folded while compiling (a constant list would be iterated there)
     env.filters["_counted"] = pass_context(lambda context, iterable: _counted(iterable))
+    _guard_filters(env)
     return env
+
+
+def _guard_filters(env) -> None:
+    """Jinja's filters that build a value as big as a number they are given refuse huge numbers
+    ("x"|center(10**9) took all memory; [1]|slice(10**9) ran for ever)."""
+    from functools import wraps
+
+    from jinja2.exceptions import SecurityError
+
+    def guarded(name):
+        original = env.filters[name]
+
+        @wraps(original)  # keeps Jinja's pass_* marks
+        def filter_(*args, **kwargs):
+            numbers = [a for a in (*args[1:], *kwargs.values()) if isinstance(a, int) and not isinstance(a, bool)]
+            if any(n >= MAX_WIDTH for n in numbers):
+                raise SecurityError(f"|{name} with a number of {MAX_WIDTH:,} or more would build a huge value")
+            if name == "format" and isinstance(args[0], str) and _WIDE_FORMAT.search(args[0]):
+                raise SecurityError(f'the format "{args[0][:40]}" pads to a huge width; use a width under '
+                                    f"{MAX_WIDTH:,}")
+            return original(*args, **kwargs)
+
+        env.filters[name] = filter_
+
+    for name in ("center", "indent", "slice", "format", "wordwrap", "truncate"):
+        guarded(name)
 
 
 def render_markup(layout_file: Path, search_path: tuple[Path, ...], **context) -> str:

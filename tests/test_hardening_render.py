@@ -123,7 +123,10 @@ def test_counted_loops_behave_as_before(tmp_path):
 @pytest.mark.parametrize("expression, printed", [("2 ** 10", "1024"), ("2 ** -1", "0.5"), ("10 ** 3999", "1" + "0" * 3999),
                                                  ("'ab' * 3", "ababab"), ("3 * 'x'", "xxx"), ("[0] * 2", "[0, 0]"),
                                                  ("6 * 7", "42"), ("'%05d' % 42", "00042"), ("'%.2f' % 1.5", "1.50"),
-                                                 ("7 % 4", "3")])
+                                                 ("7 % 4", "3"), ("'x'|center(5) ~ '|'", "  x  |"),
+                                                 ("'{:>3}'.format(1)", "  1"), ("[1, 2, 3]|slice(2)|list", "[[1, 2], [3]]"),
+                                                 ("'%3d'|format(1)", "  1"), ("'x'.ljust(3) ~ '|'", "x  |"),
+                                                 ("lipsum(1, html=false)|wordcount > 10", "True")])
 def test_powers_products_and_formats_of_sane_size_work(tmp_path, expression, printed):
     assert render(tmp_path, "{{ %s }}" % expression) == printed
 
@@ -137,6 +140,12 @@ def test_powers_products_and_formats_of_sane_size_work(tmp_path, expression, pri
     ("'%999999999d' % 1", 'the format "%999999999d" pads to a huge width; use a width under 10,000'),
     ("'%.99999f' % 1", 'the format "%.99999f" pads to a huge width; use a width under 10,000'),
     ("'%*d' % (999999999, 1)", 'the format "%*d" pads to a huge width; use a width under 10,000'),
+    ("'%999999999d'|format(1)", 'the format "%999999999d" pads to a huge width; use a width under 10,000'),
+    ("'{:>999999999}'.format(1)", 'the format "{:>999999999}" pads to a huge width; use a width under 10,000'),
+    ("'x'|center(999999999)", "|center with a number of 10,000 or more would build a huge value"),
+    ("[1]|slice(1000000000)|list", "|slice with a number of 10,000 or more would build a huge value"),
+    ("'x'.ljust(999999999)", "ljust with a number of 10,000 or more would build a huge value"),
+    ("lipsum(1000000000)", "generate_lorem_ipsum with a number of 10,000 or more would build a huge value"),
 ])
 def test_huge_values_are_refused_before_they_are_computed(tmp_path, expression, message):
     start = time.perf_counter()
