@@ -100,6 +100,7 @@ MAX_MARKUP = 1_000_000          # characters of markup from one render
 MAX_DIGITS = 4_000              # of an integer a layout computes (Python prints at most 4,300)
 _MAX_BITS = int(MAX_DIGITS * math.log2(10))
 MAX_WIDTH = 10_000              # a padding width, or a count given to center, slice, lipsum...
+_PADDING_METHODS = {"ljust", "rjust", "center", "zfill", "expandtabs"}
 _WIDE_BRACES = re.compile(r"\{[^{}]*:[^{}]*?(?:\d{5,}|\{)")
 _WIDE_FORMAT = re.compile(r"%[-#0 +]*(?:\*|\d{5,})|%[-#0 +]*\d*\.(?:\*|\d{5,})")
 
@@ -145,7 +146,7 @@ def _budget() -> _Budget:
 
 
 def _counted(iterable):
-    """What every {% for %} iterates over (see _BoundedSandbox._parse): the items, counted."""
+    """What every {% for %} iterates over (see BoundedSandbox._parse): the items, counted."""
     budget = _budget()
     for item in iterable:
         budget.step()
@@ -159,9 +160,9 @@ def _bounded_sandbox_class():
 
     class BoundedSandbox(ImmutableSandboxedEnvironment):
         """Jinja's sandbox keeps a layout from reaching Python; this also keeps it from running
-        without end: loops and calls are counted, and powers, repetitions and %-formats that
-        would build huge values are refused before they run (Jinja would even fold a constant
-        9**(9**9) while compiling)."""
+        without end: loops and calls are counted, and powers, repetitions, format widths and
+        padding that would build huge values are refused before they run (Jinja would even fold
+        a constant 9**(9**9) while compiling)."""
 
         intercepted_binops = frozenset({"**", "*", "%"})
 
@@ -174,8 +175,9 @@ def _bounded_sandbox_class():
 
         def call(__self, __context, __obj, *args, **kwargs):  # noqa: B902 - Jinja's own signature
             _budget().call()
-            if isinstance(getattr(__obj, "__self__", None), str) or __obj is __self.globals.get("lipsum"):
-                _check_sizes(getattr(__obj, "__name__", "the function"), args, kwargs)  # "x".ljust(10**9)
+            padding = isinstance(getattr(__obj, "__self__", None), str) and __obj.__name__ in _PADDING_METHODS
+            if padding or __obj is __self.globals.get("lipsum"):
+                _check_sizes(__obj.__name__, args, kwargs)  # "x".ljust(10**9), lipsum(10**9)
             return super().call(__context, __obj, *args, **kwargs)
 
         def wrap_str_format(self, value):
@@ -254,7 +256,7 @@ def _guard_filters(env) -> None:
 
         env.filters[name] = filter_
 
-    for name in ("center", "indent", "slice", "format", "wordwrap", "truncate"):
+    for name in ("center", "indent", "slice", "format"):
         guarded(name)
 
 
