@@ -23,7 +23,13 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
 
 
+MAX_TEXT = 20_000  # characters of one text (a paragraph): 50 times the sample guide's longest
+
+
 def _text(value: str) -> str:
+    if len(value) > MAX_TEXT:  # first: longer ones cost minutes to lay out
+        raise PydanticCustomError("text_too_long", "this text is {n} characters long, over the {m} limit for one "
+                                                   "paragraph; split it", {"n": f"{len(value):,}", "m": f"{MAX_TEXT:,}"})
     if _CONTROL.search(value):
         raise PydanticCustomError("control_chars", "contains a control character (remove it)")
     if not value.strip():

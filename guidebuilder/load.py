@@ -189,10 +189,35 @@ def _guide_source(resolved: Path, mtime_ns: int, path: Path):
     source = load_yaml(path)
     default_id = Path(path).name.removesuffix(".yaml").removesuffix(".yml")
     guide = validate(Guide, source, {"id": default_id})
+    too_long = _text_total_problem(source)
+    if too_long:
+        raise InputError([too_long])
     problems = _guide_cross_references(guide, source)
     if problems:
         raise InputError(problems)
     return guide, source
+
+
+MAX_GUIDE_TEXT = 200_000  # characters of text in one guide: 20 times the sample guide's
+
+
+def _text_total_problem(source: YamlSource) -> Problem | None:
+    """A guide's texts add up to at most MAX_GUIDE_TEXT characters (a longer one takes minutes to
+    lay out, and no leaflet holds it); else the problem is where the total passes the limit."""
+    total, stack = 0, [((), source.data)]
+    while stack:
+        keypath, node = stack.pop()
+        if isinstance(node, str):
+            total += len(node)
+            if total > MAX_GUIDE_TEXT:
+                return Problem(source.name, source.line_of(keypath), dotted(keypath),
+                               f"the guide's text passes {MAX_GUIDE_TEXT:,} characters here, over the limit for "
+                               f"one guide; split it into shorter guides")
+        elif isinstance(node, dict):
+            stack.extend(reversed([(keypath + (key,), value) for key, value in node.items()]))
+        elif isinstance(node, list):
+            stack.extend(reversed([(keypath + (i,), value) for i, value in enumerate(node)]))
+    return None
 
 
 def _guide_cross_references(guide, source: YamlSource) -> list[Problem]:

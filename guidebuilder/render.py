@@ -25,6 +25,14 @@ HTML_NAMES = {"para": "p", "div": "panel", "span": "p", "ul": "list", "ol": "lis
               "td": "cell", "th": "cell", "blockTable": "table", "spacer": "spacer"}
 
 
+# Limits on what one document's markup may hold, far above any real layout's (the built-in
+# handout: about 210 elements, no paragraph over 1,000 characters), so that hostile markup
+# fails fast instead of taking minutes to lay out (line breaking grows with the square of a
+# paragraph's length).
+MAX_ELEMENTS = 20_000
+MIN_WIDTH = 36.0            # points: the narrowest a column, cell or box may leave its text (0.5 in)
+MAX_INLINE_TEXT = 40_000    # characters of one element's text: two of the longest guide texts
+
 _READS: ContextVar = ContextVar("files_read", default=None)
 
 
@@ -56,6 +64,7 @@ class RenderContext:
     span: tuple | None = None           # the brochure panel being built: its left and right edges
     _widths: list = field(default_factory=list)
     _fills: list = field(default_factory=list)
+    _building: list = field(default_factory=list)   # the elements being built, innermost last
 
     @property
     def frame_width(self) -> float:
@@ -70,13 +79,37 @@ class RenderContext:
         return self._fills[-1] if self._fills else "#FFFFFF"
 
     @contextmanager
+    def building(self, component):
+        """`component` is being built: a width it leaves too narrow is an error at its line."""
+        self._building.append(component)
+        try:
+            yield
+        finally:
+            self._building.pop()
+
+    @contextmanager
     def width(self, width: float):
         """Children built inside are laid out `width` wide (a column, a cell)."""
+        self.check_width(width)
         self._widths.append(width)
         try:
             yield
         finally:
             self._widths.pop()
+
+    def check_width(self, width: float) -> None:
+        """Text can be set `width` wide; else an error at the element being built (boxes nested
+        deep or a narrow <col> leave no room at all)."""
+        if width >= MIN_WIDTH:
+            return
+        from guidebuilder.components import MarkupError
+
+        element = self._building[-1] if self._building else None
+        name = f"<{element.tag}>" if element is not None else "an element"
+        raise MarkupError(element.line if element is not None else None,
+                          f"{name} is too narrow here: what it holds would be {max(width, 0) / 72:.2f} in wide, under the "
+                          f"{MIN_WIDTH / 72:.1f} in minimum; give it more room (a larger span, fewer boxes "
+                          f"inside boxes)")
 
     def narrower(self, by: float):
         return self.width(self.available_width - by)
@@ -130,7 +163,16 @@ def parse_markup(markup: str):
                              "&amp; &lt; &gt; &quot; &apos;")
     if root.tag != "document":
         raise MarkupError(root.sourceline, f"the markup must start with <document>, not <{root.tag}>")
+    _check_size(root)
     return _component(root)
+
+
+def _check_size(root) -> None:
+    """The markup is within MAX_ELEMENTS elements (checked before any is read)."""
+    for count, element in enumerate(root.iter(), 1):
+        if count > MAX_ELEMENTS:
+            raise MarkupError(element.sourceline, f"the layout writes over {MAX_ELEMENTS:,} elements (stopped at "
+                                                  f"this <{element.tag}>); a document holds at most {MAX_ELEMENTS:,}")
 
 
 @lru_cache(maxsize=None)
@@ -153,6 +195,10 @@ def _component(element, parent: str | None = None):
     if parents and parent not in parents:
         raise MarkupError(element.sourceline, f"<{tag}> belongs inside {' or '.join(f'<{p}>' for p in parents)}")
     if cls.children == "inline":
+        length = sum(len(text) for text in element.itertext())
+        if length > MAX_INLINE_TEXT:
+            raise MarkupError(element.sourceline, f"<{tag}> holds {length:,} characters of text, over the "
+                                                  f"{MAX_INLINE_TEXT:,} limit for one element; split it")
         return cls(element, [], inline_markup(element))
     if cls.children == "none":
         if len(element) or (element.text or "").strip():

@@ -6,8 +6,11 @@ markup; undefined names are errors that name the layout file and line.
 
 from __future__ import annotations
 
+import math
 import re
 import traceback
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,10 +20,13 @@ if TYPE_CHECKING:
 
 from guidebuilder.errors import InputError, Problem, display_path
 
+# Each try at a match scans no further than the next delimiter of its kind (a label holds no
+# bracket, a URL no bracket or space), so the whole text is read in linear time: "[" typed
+# 40,000 times once took 18 s.
 _INLINE = re.compile(
     r"\*\*(?P<strong>.+?)\*\*"
     r"|(?<![\w*])\*(?P<em>[^*\s](?:[^*]*[^*\s])?)\*(?![\w*])"
-    r"|\[(?P<label>[^\]]+)\]\((?P<url>https?://[^\s)]+)\)"
+    r"|\[(?P<label>[^\[\]]+)\]\((?P<url>https?://[^\s)\[\]]+)\)"
 )
 
 
@@ -106,23 +112,178 @@ def _bytecode_cache():
             write_entry(self.where / bucket.key, self.kind, payload)
 
     # Compiled code depends on the environment's options and versions: a new one starts afresh.
-    kind = f"jinja{jinja2.__version__}-sandbox-autoescape-checked"
+    kind = f"jinja{jinja2.__version__}-sandbox-autoescape-bounded-checked"
     where = folder(kind)
     return None if where is None else CheckedBytecodeCache(where, kind)
 
 
-@lru_cache(maxsize=8)
-def environment(search_path: tuple[Path, ...]):
-    from jinja2 import FileSystemLoader, StrictUndefined
+# Hostile layouts cost bounded time and memory: a render may take this many loop steps and
+# calls, write this much markup, and compute numbers and strings up to these sizes. Each is far
+# above what a real layout does (the built-in handout: about 160 loop steps and calls, 14,000 characters).
+MAX_STEPS = 1_000_000          # loop steps
+MAX_CALLS = 100_000            # calls of macros, functions and methods (each costs far more)
+MAX_MARKUP = 1_000_000          # characters of markup from one render
+MAX_DIGITS = 4_000              # of an integer a layout computes (Python prints at most 4,300)
+_MAX_BITS = int(MAX_DIGITS * math.log2(10))
+MAX_WIDTH = 10_000              # a padding width, or a count given to center, slice, lipsum...
+_PADDING_METHODS = {"ljust", "rjust", "center", "zfill", "expandtabs"}
+_WIDE_BRACES = re.compile(r"\{[^{}]*:[^{}]*?(?:\d{5,}|\{)")
+_WIDE_FORMAT = re.compile(r"%[-#0 +]*(?:\*|\d{5,})|%[-#0 +]*\d*\.(?:\*|\d{5,})")
+
+
+class _Budget:
+    """What one render has used of MAX_STEPS and MAX_CALLS."""
+
+    def __init__(self):
+        self.steps = self.calls = 0
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            _too_long(f"over {MAX_STEPS:,} loop steps in one document; look for loops inside loops")
+
+    def call(self) -> None:
+        self.calls += 1
+        if self.calls > MAX_CALLS:
+            _too_long(f"over {MAX_CALLS:,} calls in one document; look for a macro that calls itself")
+
+
+def _too_long(why: str):
+    from jinja2.exceptions import TemplateRuntimeError
+
+    raise TemplateRuntimeError(f"the layout takes too long: {why}")
+
+
+_BUDGET: ContextVar = ContextVar("template_budget", default=None)
+
+
+@contextmanager
+def _bounded():
+    token = _BUDGET.set(_Budget())
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def _budget() -> _Budget:
+    budget = _BUDGET.get()
+    return _Budget() if budget is None else budget  # outside render_markup (a tool): each loop bounded
+
+
+def _counted(iterable):
+    """What every {% for %} iterates over (see BoundedSandbox._parse): the items, counted."""
+    budget = _budget()
+    for item in iterable:
+        budget.step()
+        yield item
+
+
+def _bounded_sandbox_class():
+    from jinja2 import nodes
+    from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = ImmutableSandboxedEnvironment(
+    class BoundedSandbox(ImmutableSandboxedEnvironment):
+        """Jinja's sandbox keeps a layout from reaching Python; this also keeps it from running
+        without end: loops and calls are counted, and powers, repetitions, format widths and
+        padding that would build huge values are refused before they run (Jinja would even fold
+        a constant 9**(9**9) while compiling)."""
+
+        intercepted_binops = frozenset({"**", "*", "%"})
+
+        def _parse(self, source, name, filename):
+            tree = super()._parse(source, name, filename)
+            for loop in tree.find_all(nodes.For):
+                loop.iter = nodes.Filter(loop.iter, "_counted", [], [], None, None, lineno=loop.iter.lineno)
+                loop.iter.set_environment(self)
+            return tree
+
+        def call(__self, __context, __obj, *args, **kwargs):  # noqa: B902 - Jinja's own signature
+            _budget().call()
+            padding = isinstance(getattr(__obj, "__self__", None), str) and __obj.__name__ in _PADDING_METHODS
+            if padding or __obj is __self.globals.get("lipsum"):
+                _check_sizes(__obj.__name__, args, kwargs)  # "x".ljust(10**9), lipsum(10**9)
+            return super().call(__context, __obj, *args, **kwargs)
+
+        def wrap_str_format(self, value):
+            wrapped = super().wrap_str_format(value)  # "...".format, as the sandbox sees it
+            if wrapped is not None and _WIDE_BRACES.search(value.__self__):
+                raise SecurityError(f'the format "{value.__self__[:40]}" pads to a huge width; use a width under '
+                                    f"{MAX_WIDTH:,}")
+            return wrapped
+
+        def call_binop(self, context, operator, left, right):
+            if operator == "**":
+                _check_power(left, right)
+            elif operator == "*":
+                _check_product(left, right)
+            elif operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
+                raise SecurityError(f'the format "{left[:40]}" pads to a huge width; use a width under {MAX_WIDTH:,}')
+            return super().call_binop(context, operator, left, right)
+
+    def _check_sizes(name, args, kwargs):
+        if any(isinstance(a, int) and a >= MAX_WIDTH for a in (*args, *kwargs.values())):
+            raise SecurityError(f"{name} with a number of {MAX_WIDTH:,} or more would build a huge value")
+
+    def _check_power(base, exponent):
+        if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
+            if exponent * math.log10(abs(base)) >= MAX_DIGITS:
+                raise SecurityError(f"{base} ** {exponent} would have over {MAX_DIGITS:,} digits")
+
+    def _check_product(left, right):
+        if isinstance(left, int) and isinstance(right, int):
+            if left.bit_length() + right.bit_length() > _MAX_BITS:
+                raise SecurityError(f"the product would have over {MAX_DIGITS:,} digits")
+            return
+        count, sequence = (right, left) if isinstance(right, int) else (left, right)
+        if isinstance(count, int) and hasattr(sequence, "__len__") and len(sequence) * count > MAX_MARKUP:
+            raise SecurityError(f"repeated {count:,} times, it would be {len(sequence) * count:,} characters or "
+                                f"items long, over the {MAX_MARKUP:,} limit")
+
+    return BoundedSandbox
+
+
+@lru_cache(maxsize=8)
+def environment(search_path: tuple[Path, ...]):
+    from jinja2 import FileSystemLoader, StrictUndefined, pass_context
+
+    env = _bounded_sandbox_class()(
         loader=FileSystemLoader([str(p) for p in search_path]),
         autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, auto_reload=True, bytecode_cache=_bytecode_cache(),
     )
     env.filters.update(md=inline_markdown, long_date=long_date, url_text=url_text)
+    # pass_context: never folded while compiling (a constant list would be iterated there)
+    env.filters["_counted"] = pass_context(lambda context, iterable: _counted(iterable))
+    _guard_filters(env)
     return env
+
+
+def _guard_filters(env) -> None:
+    """Jinja's filters that build a value as big as a number they are given refuse huge numbers
+    ("x"|center(10**9) took all memory; [1]|slice(10**9) ran for ever)."""
+    from functools import wraps
+
+    from jinja2.exceptions import SecurityError
+
+    def guarded(name):
+        original = env.filters[name]
+
+        @wraps(original)  # keeps Jinja's pass_* marks
+        def filter_(*args, **kwargs):
+            numbers = [a for a in (*args[1:], *kwargs.values()) if isinstance(a, int) and not isinstance(a, bool)]
+            if any(n >= MAX_WIDTH for n in numbers):
+                raise SecurityError(f"|{name} with a number of {MAX_WIDTH:,} or more would build a huge value")
+            if name == "format" and isinstance(args[0], str) and _WIDE_FORMAT.search(args[0]):
+                raise SecurityError(f'the format "{args[0][:40]}" pads to a huge width; use a width under '
+                                    f"{MAX_WIDTH:,}")
+            return original(*args, **kwargs)
+
+        env.filters[name] = filter_
+
+    for name in ("center", "indent", "slice", "format"):
+        guarded(name)
 
 
 def render_markup(layout_file: Path, search_path: tuple[Path, ...], **context) -> str:
@@ -132,8 +293,9 @@ def render_markup(layout_file: Path, search_path: tuple[Path, ...], **context) -
     from jinja2.exceptions import SecurityError
 
     try:
-        template = env.get_template(Path(layout_file).name)
-        return template.render(**context)
+        with _bounded():
+            template = env.get_template(Path(layout_file).name)
+            return _render_bounded(template, context, name)
     except TemplateSyntaxError as exc:
         raise InputError([Problem(name, exc.lineno, "", f"template syntax error: {exc.message}")]) from None
     except SecurityError as exc:
@@ -147,6 +309,27 @@ def render_markup(layout_file: Path, search_path: tuple[Path, ...], **context) -
         raise InputError([Problem(name, line, "", f"template error: {exc.__class__.__name__}: {exc}")]) from None
 
 
+def _render_bounded(template, context: dict, name: str) -> str:
+    """template.render(**context), stopped once the markup passes MAX_MARKUP characters."""
+    pieces, size = [], 0
+    try:
+        stream = template.root_render_func(template.new_context(context))
+        for piece in stream:
+            size += len(piece)
+            if size > MAX_MARKUP:
+                frame = stream.gi_frame
+                line = template.get_corresponding_lineno(frame.f_lineno) if frame is not None else None
+                raise InputError([Problem(name, line, "", f"the layout writes over {MAX_MARKUP:,} characters of "
+                                                          f"markup (stopped here); look for loops that repeat "
+                                                          f"too much")])
+            pieces.append(piece)
+    except InputError:
+        raise
+    except Exception:  # noqa: BLE001 - as Template.render: the traceback is given the template's lines
+        template.environment.handle_exception()
+    return "".join(pieces)
+
+
 def markup_line_origin(layout_file: Path, search_path: tuple[Path, ...], markup_line: int, **context) -> int | None:
     """The line of `layout_file` that wrote line `markup_line` of its markup (for error messages:
     a designer edits the template, not its output). The template is rendered again, noting the
@@ -155,22 +338,23 @@ def markup_line_origin(layout_file: Path, search_path: tuple[Path, ...], markup_
     from markupsafe import Markup
 
     try:
-        template = environment(tuple(search_path)).get_template(Path(layout_file).name)
-        source = Path(template.filename).read_text(encoding="utf-8").splitlines()
-        pieces = template.root_render_func(template.new_context(context))
-        line = 1
-        for piece in pieces:
-            newlines = piece.count("\n")
-            # the piece holds the start of the line (not just the line break before it)
-            if line + newlines > markup_line or (line + newlines == markup_line and not piece.endswith("\n")):
-                start = template.get_corresponding_lineno(pieces.gi_frame.f_lineno)
-                if isinstance(piece, Markup) or pieces.gi_yieldfrom is not None:
-                    return start  # a printed value, a macro's output or an included file: the line that prints it
-                first = piece.split("\n", 1)[0]
-                if first.strip() and start < len(source) and first not in source[start - 1] and first in source[start]:
-                    start += 1  # text after a block tag whose line break was trimmed starts a line later
-                return start + (markup_line - line)  # the template's own text: its lines are the output's
-            line += newlines
+        with _bounded():
+            template = environment(tuple(search_path)).get_template(Path(layout_file).name)
+            source = Path(template.filename).read_text(encoding="utf-8").splitlines()
+            pieces = template.root_render_func(template.new_context(context))
+            line = 1
+            for piece in pieces:
+                newlines = piece.count("\n")
+                # the piece holds the start of the line (not just the line break before it)
+                if line + newlines > markup_line or (line + newlines == markup_line and not piece.endswith("\n")):
+                    start = template.get_corresponding_lineno(pieces.gi_frame.f_lineno)
+                    if isinstance(piece, Markup) or pieces.gi_yieldfrom is not None:
+                        return start  # a printed value, a macro's output or an included file: the line that prints it
+                    first = piece.split("\n", 1)[0]
+                    if first.strip() and start < len(source) and first not in source[start - 1] and first in source[start]:
+                        start += 1  # text after a block tag whose line break was trimmed starts a line later
+                    return start + (markup_line - line)  # the template's own text: its lines are the output's
+                line += newlines
     except Exception:  # noqa: BLE001 - only an error message is at stake: fall back to the markup line
         return None
     return None

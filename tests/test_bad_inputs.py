@@ -1,6 +1,6 @@
 """The bad-input corpus (issue 7): every case in tests/bad_inputs/ against the error contract.
 
-Each case is a folder `NN-short-name/` holding the input files and a `case.yaml`:
+Each case is a folder `NN-short-name/` (or `NNN-`) holding the input files and a `case.yaml`:
 
     description: what the case is about
     args: [check, school.yaml]          # the command line, after `python -m guidebuilder`

@@ -67,13 +67,16 @@ def rich(text: str) -> str:
     return str(inline_markdown(text))
 
 
+MAX_SHARE = 1000.0  # relative widths past this are typing slips (and 1e308 overflows their sum)
+
+
 def numbers(text: str) -> list[float]:
     try:
         values = [float(x) for x in text.split(",")]
     except ValueError:
         raise ValueError('expected numbers separated by commas, e.g. "1,1,2"') from None
-    if any(v <= 0 for v in values):
-        raise ValueError("expected numbers above zero")
+    if not all(0 < v <= MAX_SHARE for v in values):  # also refuses inf and nan
+        raise ValueError(f"expected numbers above zero and at most {MAX_SHARE:g}")
     return values
 
 
@@ -152,9 +155,12 @@ class Component:
 
                 def build_after(later=self.kids[i + 1:]):
                     for component in later:
-                        after.extend(component.build(ctx))
+                        with ctx.building(component):
+                            after.extend(component.build(ctx))
                     return after
 
-                return flowables + kid.build_filling(ctx, build_after) + after
-            flowables.extend(kid.build(ctx))
+                with ctx.building(kid):
+                    return flowables + kid.build_filling(ctx, build_after) + after
+            with ctx.building(kid):
+                flowables.extend(kid.build(ctx))
         return flowables

@@ -67,6 +67,13 @@ class Table(Component):
             texts = [[c.inline for c in row.kids] + [""] * (columns - len(row.kids)) for row in self.kids]
             col_widths = column_widths(texts, width, theme.fonts.regular, theme.fonts.bold, theme.size("table")[0],
                                        pad, header)
+        narrowest = min(range(columns), key=lambda c: col_widths[c])
+        if col_widths[narrowest] - 2 * pad < MIN_COLUMN_TEXT:
+            given = f' widths="{",".join(f"{w:g}" for w in self["widths"])}"' if self["widths"] else ""
+            raise MarkupError(self.line, f"<table{given}>: column {narrowest + 1} would be "
+                                         f"{col_widths[narrowest] / 72:.2f} in wide, too narrow for its text (at "
+                                         f"least {(MIN_COLUMN_TEXT + 2 * pad) / 72:.2f} in); give it a larger share "
+                                         f"or the table more room")
         style = [("VALIGN", (0, 0), (-1, -1), "TOP"),
                  ("FONTNAME", (0, 0), (-1, -1), theme.fonts.regular),
                  ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
@@ -86,6 +93,7 @@ class Table(Component):
 
 
 SHORT_TABLE_ROWS = 8
+MIN_COLUMN_TEXT = 18.0  # points of text width in a table column (0.25 in), inside its padding
 
 
 def _plain(inline: str) -> str:
@@ -225,7 +233,7 @@ class Grid(Component):
         cells = []
         for i, (kid, w) in enumerate(zip(self.kids, widths)):
             pad_right = gutter if i < len(widths) - 1 else 0
-            with ctx.width(w - pad_right):
+            with ctx.building(kid), ctx.width(w - pad_right):
                 cells.append(Cell(kid.build(ctx), w, (0, pad_right, 0, 0), align=kid["align"]))
         after = self["space-after"] if self["space-after"] is not None else ctx.theme.space("block")
         return [Row(cells, self["valign"], after)]

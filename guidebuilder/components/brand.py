@@ -126,6 +126,12 @@ class QR(Component):
 
         if not self["url"].startswith(("https://", "http://")):
             raise MarkupError(self.line, f'<qr url="{self["url"]}">: expected a web address (https:// or http://)')
+        from guidebuilder.fieldtypes import MAX_URL  # as for a school's addresses: denser codes do not scan
+
+        if len(self["url"]) > MAX_URL:
+            raise MarkupError(self.line, f'<qr url="{self["url"][:40]}...">: the address is {len(self["url"]):,} '
+                                         f"characters long, too long for a QR code; use one of at most {MAX_URL} "
+                                         f"(a short link)")
         if self["size"] < 0.8 * 72:
             raise MarkupError(self.line, '<qr size>: at least 0.8in, so phones can scan it from arm\'s length')
         matrix = ctx.assets.qr(self["url"])

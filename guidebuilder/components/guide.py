@@ -16,6 +16,7 @@ def _row_of_cards(ctx, cells: list[list], fill: str | None, rule: str | None, pa
     gutter = ctx.theme.page("gutter")
     n = len(cells)
     width = (ctx.available_width - gutter * (n - 1)) / n
+    ctx.check_width(width - 2 * padding)
     row = []
     for i, content in enumerate(cells):
         if i:
