@@ -103,13 +103,15 @@ def test_failed_build_leaves_nothing_behind(tmp_path, monkeypatch):
 def test_failed_build_keeps_the_previous_files(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "out" / "default"
-    out.mkdir(parents=True)
-    (out / "medical-coder-handout.pdf").write_bytes(b"old handout")
+    checklist_guide(tmp_path, 8, name="short-guide.yaml")  # an earlier, good build of the same guide id
+    assert invoke(["build", "--guide", "short-guide.yaml", "--layout", "handout", "--out", "out"]).exit_code == 0
+    previous = (out / "medical-coder-handout.pdf").read_bytes()
     checklist_guide(tmp_path, 60)
+    (tmp_path / "short-guide.yaml").unlink()
     result = invoke(["build", "--guide", "long-guide.yaml", "--layout", "handout", "--layout", "checklist",
                      "--out", "out"])
     assert result.exit_code == 1
-    assert (out / "medical-coder-handout.pdf").read_bytes() == b"old handout"
+    assert (out / "medical-coder-handout.pdf").read_bytes() == previous
     assert all_files(tmp_path / "out") == [Path("default") / "medical-coder-handout.pdf"]
 
 
