@@ -351,6 +351,7 @@ def _write_structure(canvas) -> None:
         while node is not None and node not in used:
             used.add(node)
             node = node.parent
+    tagger.root.kids = []  # a document of artifacts only (a lone rule) has an empty tree
     for node in used:
         node.kids = []
     for node in sorted(used, key=lambda n: n.seq):

@@ -42,6 +42,8 @@ class Theme:
         """A colour role from the stylesheet ('fact_card'), or a role expression ('accent 15%')."""
         expression = self.sheet.colors.get(role_or_value, role_or_value)
         parts = str(expression).split()
+        if not parts:
+            raise KeyError('an empty colour role ""')
         if parts[0] == "neutral":
             return self.sheet.neutrals[parts[1]]
         if parts[0] in self.sheet.neutrals:

@@ -10,7 +10,6 @@ marked slow (`pytest -m slow tests/test_fuzz_more.py`).
 from __future__ import annotations
 
 import contextlib
-import csv
 import itertools
 import os
 import re
@@ -61,50 +60,8 @@ def no_hang(seconds: int = HANG_SECONDS):
         signal.signal(signal.SIGALRM, previous)
 
 
-# Crashes these fuzzers found in other helpers' areas of issue 11 (reported, with reproducers in
-# test_known_crashes below): (exception type, file and function of the innermost frame of ours).
-# An example that meets one counts as "known"; anything else still fails. Empty this list as the
-# fixes are merged (test_known_crashes then XPASSes).
-KNOWN_CRASHES = {
-    "document-of-artifacts-only": (TypeError, "tagging.py", "number"),
-    "empty-colour-role": (IndexError, "theme.py", "colour"),
-    "column-and-nested-column": (TypeError, "roster.py", "read_roster"),
-    "cell-over-csv-field-limit": (csv.Error, "roster.py", "read_roster"),
-    "svg-logo-of-nan-height": (ValueError, "tagging.py", "split"),
-    "image-src-that-is-a-url": (FileNotFoundError, "assets.py", "load_image"),
-}
-
-
-# Messages that break the one-line FILE[:LINE]: form, also found here (render.py, another helper's):
-# lxml's message for a NUL in the markup holds a line break. {name: a pattern of the whole message}.
-KNOWN_MESSAGES = {
-    "markup-message-with-line-break": re.compile(r"[^\n]*: the layout produced invalid markup: [^\n]*\n"
-                                                 r", line \d+, column \d+"),
-    # the value quoted as typed, line break and all (models' "got ..." of a roster cell or YAML value)
-    "value-with-line-break-in-message": re.compile(
-        r'(?s).*: expected [^\n]*, got "[^"\n]*[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029].*'),  # any str.splitlines break
-}
-
-
-def known_crash(exc: BaseException) -> str | None:
-    import traceback
-
-    ours = [f for f in traceback.extract_tb(exc.__traceback__) if "/guidebuilder/" in f.filename.replace("\\", "/")]
-    if not ours:
-        return None
-    where = (Path(ours[-1].filename).name, ours[-1].name)
-    for name, (kind, *place) in KNOWN_CRASHES.items():
-        if isinstance(exc, kind) and tuple(place) == where:
-            return name
-    return None
-
-
-def check_message(text: str, tolerate_known: bool = True) -> str:
-    """An error's text: every line `FILE[:LINE]: message`; "error" (or "known" for a known bug)."""
-    for name, pattern in KNOWN_MESSAGES.items():
-        if tolerate_known and pattern.fullmatch(text):
-            note(f"known message bug: {name}")
-            return "known"
+def check_message(text: str) -> str:
+    """An error's text: every line `FILE[:LINE]: message`."""
     assert text.strip(), "an error without a message"
     for line in text.splitlines():
         assert PROBLEM_LINE.match(line), f"not FILE[:LINE]: message: {line!r}"
@@ -112,7 +69,7 @@ def check_message(text: str, tolerate_known: bool = True) -> str:
     return "error"
 
 
-def holds_the_contract(run, tolerate_known: bool = True) -> str:
+def holds_the_contract(run) -> str:
     """run() builds, or raises a GuidebuilderError of FILE[:LINE]: lines; what happened."""
     from guidebuilder.errors import BuildError, InputError
 
@@ -121,13 +78,7 @@ def holds_the_contract(run, tolerate_known: bool = True) -> str:
             run()
     except (InputError, BuildError) as exc:
         note(f"{exc.__class__.__name__}: {str(exc).splitlines()[0].split(': ', 1)[-1][:40]}")  # --hypothesis-show-statistics
-        return check_message(str(exc), tolerate_known)
-    except Exception as exc:  # noqa: BLE001 - a crash: fails the example unless already known
-        name = known_crash(exc) if tolerate_known else None
-        if name is None:
-            raise
-        note(f"known crash: {name}")
-        return "known"
+        return check_message(str(exc))
     note("built")
     return "built"
 
@@ -299,7 +250,7 @@ def build_layout(scratch: Path, inputs, text: str) -> str:
     return holds_the_contract(run)
 
 
-KNOWN_LAYOUT_CRASHES = {  # the smallest reproducers of KNOWN_CRASHES and KNOWN_MESSAGES
+KNOWN_LAYOUT_CRASHES = {  # the smallest reproducers of crashes the fuzzer found (fixed)
     "document-of-artifacts-only": '<document title="{{ guide.title }}">\n<rule></rule>\n</document>\n',
     "empty-colour-role": '<document title="{{ guide.title }}">\n<rule colour=""></rule>\n</document>\n',
     "markup-message-with-line-break": '<\x00document title="x">\n<p>a</p>\n</document>\n',
@@ -307,11 +258,7 @@ KNOWN_LAYOUT_CRASHES = {  # the smallest reproducers of KNOWN_CRASHES and KNOWN_
 }
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param(name, marks=pytest.mark.xfail(raises=KNOWN_CRASHES[name][0] if name in KNOWN_CRASHES
-                                               else AssertionError, strict=False,
-                                               reason="issue 11, another helper's area"))
-    for name in KNOWN_LAYOUT_CRASHES])
+@pytest.mark.parametrize("case", list(KNOWN_LAYOUT_CRASHES))
 def test_known_layout_crashes(scratch, inputs, case):
     from guidebuilder.pipeline import build_pdf
 
@@ -322,7 +269,7 @@ def test_known_layout_crashes(scratch, inputs, case):
         with working_dir(REPO):
             build_pdf(inputs, layout)
 
-    holds_the_contract(run, tolerate_known=False)
+    holds_the_contract(run)
 
 
 @settings(FUZZ, max_examples=20 * QUICK)
@@ -387,7 +334,7 @@ def svgs(draw):
     return text
 
 
-def build_with_logo(scratch: Path, inputs, logo: bytes, tolerate_known: bool = True) -> str:
+def build_with_logo(scratch: Path, inputs, logo: bytes) -> str:
     from guidebuilder.load import load_school_source
     from guidebuilder.pipeline import Inputs, build_pdf
 
@@ -403,13 +350,12 @@ def build_with_logo(scratch: Path, inputs, logo: bytes, tolerate_known: bool = T
             pdf = build_pdf(both, "checklist")
         assert pdf.startswith(b"%PDF-")
 
-    return holds_the_contract(run, tolerate_known)
+    return holds_the_contract(run)
 
 
-@pytest.mark.xfail(raises=ValueError, strict=False, reason="issue 11 item 5/11 (SVG sizes), another helper's area")
 def test_known_svg_crash_nan_height(scratch, inputs):
     svg = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="nan"></svg>'
-    build_with_logo(scratch, inputs, svg.encode(), tolerate_known=False)
+    build_with_logo(scratch, inputs, svg.encode())
 
 
 @settings(FUZZ, max_examples=12 * QUICK)
@@ -462,8 +408,7 @@ def rosters(draw):
     return text.encode(encoding, "replace")
 
 
-def read_and_validate_roster(scratch: Path, data: bytes, build: bool = False, inputs=None,
-                             tolerate_known: bool = True) -> str:
+def read_and_validate_roster(scratch: Path, data: bytes, build: bool = False, inputs=None) -> str:
     from guidebuilder.errors import InputError
     from guidebuilder.load import school_from_source
     from guidebuilder.roster import read_roster
@@ -477,12 +422,12 @@ def read_and_validate_roster(scratch: Path, data: bytes, build: bool = False, in
         with working_dir(folder):
             for row in read_roster(roster):
                 for problem in row.problems:
-                    check_message(str(problem), tolerate_known)
+                    check_message(str(problem))
                 try:
                     school = school_from_source(row.source(), row.slug)
                 except InputError as exc:  # the batch reports it for that row, and goes on
-                    if check_message(str(exc), tolerate_known) == "error":
-                        assert all(line.startswith("schools.csv:") for line in str(exc).splitlines()), str(exc)
+                    check_message(str(exc))
+                    assert all(line.startswith("schools.csv:") for line in str(exc).splitlines()), str(exc)
                     outcomes.append("row error")
                     continue
                 outcomes.append("row ok")
@@ -493,7 +438,7 @@ def read_and_validate_roster(scratch: Path, data: bytes, build: bool = False, in
                                   row.source())
                     assert build_pdf(both, "checklist").startswith(b"%PDF-")
 
-    return holds_the_contract(run, tolerate_known)
+    return holds_the_contract(run)
 
 
 @settings(FUZZ, max_examples=60 * QUICK)
@@ -503,8 +448,7 @@ def test_random_rosters_read_or_fail_cleanly(scratch, data):
     read_and_validate_roster(scratch, data)
 
 
-# Crashes the fuzzer found in the roster reader, issue 11 item 9, fixed by the helper who owns
-# roster.py: until that is merged they fail with exactly these exceptions (and then pass).
+# Crashes the fuzzer found in the roster reader (issue 11 item 9, fixed).
 KNOWN_ROSTER_CRASHES = {
     "column-and-nested-column": b"name,colors,colors.primary\nX,red,#000000\n",
     "cell-over-csv-field-limit": b"name,colors.primary\n" + b"x" * 140_000 + b",red\n",
@@ -512,13 +456,9 @@ KNOWN_ROSTER_CRASHES = {
 }
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param(name, marks=pytest.mark.xfail(raises=KNOWN_CRASHES[name][0] if name in KNOWN_CRASHES
-                                               else AssertionError, strict=False,
-                                               reason="issue 11, another helper's area (roster.py, models)"))
-    for name in KNOWN_ROSTER_CRASHES])
+@pytest.mark.parametrize("case", list(KNOWN_ROSTER_CRASHES))
 def test_known_roster_crashes(scratch, case):
-    read_and_validate_roster(scratch, KNOWN_ROSTER_CRASHES[case], tolerate_known=False)
+    read_and_validate_roster(scratch, KNOWN_ROSTER_CRASHES[case])
 
 
 @pytest.mark.slow
