@@ -350,7 +350,8 @@ def remove_stale_temporaries(out_dir: Path, older_than: float = 3600.0) -> None:
     until the rename (write.lock_while_writing), so one that can be locked has no writer left;
     where locks do not work, only those older than an hour go."""
     now = time.time()
-    for temp in Path(out_dir).glob("*/.*.pdf.*.tmp"):
+    out_dir = Path(out_dir)
+    for temp in [*out_dir.glob("*/.*.pdf.*.tmp"), *out_dir.glob(".manifest.json.*.tmp")]:
         try:
             if _abandoned(temp) or now - temp.stat().st_mtime > older_than:
                 temp.unlink()

@@ -785,3 +785,14 @@ time.sleep(30)
     held = []
     write_atomic(folder / "written.pdf", b"%PDF-1.7 whole", before_rename=lambda temp: held.append(_abandoned(temp)))
     assert held == [False], "write_atomic holds its temporary file until the rename"
+
+
+def test_a_manifest_temporary_of_a_killed_run_is_removed(tmp_path):
+    """A run killed while it saved manifest.json leaves `.manifest.json.*.tmp` in the output
+    folder; the next run's clean-up takes it too (not only the PDFs' temporaries)."""
+    from guidebuilder.batch import remove_stale_temporaries
+
+    (tmp_path / ".manifest.json.x1y2.tmp").write_bytes(b'{"version": 1, "outp')
+    (tmp_path / "notes.tmp").write_bytes(b"the user's own file")
+    remove_stale_temporaries(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.tmp"]
