@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from guidebuilder import locations
+from guidebuilder.load import locations
 from guidebuilder.errors import GuidebuilderError, display_path
 from guidebuilder.load import load_school
 
@@ -75,10 +75,10 @@ def _check(path: Path, kind: str) -> CheckResult:
 
 def guide_notes(path: Path) -> None:
     """A guide must validate, and the default font must have every character it prints."""
-    from guidebuilder.glyphs import check_glyphs
+    from guidebuilder.render.glyphs import check_glyphs
     from guidebuilder.load import load_guide_source
-    from guidebuilder.stylesheet import stylesheet_at
-    from guidebuilder.theme import make_theme
+    from guidebuilder.render.stylesheet import stylesheet_at
+    from guidebuilder.render.theme import make_theme
 
     _, source = load_guide_source(path)
     school = load_school(locations.reference_school())
@@ -89,9 +89,9 @@ def guide_notes(path: Path) -> None:
 def school_notes(school, source, school_file: Path) -> list[str]:
     """What the theme changes for this school's brand to stay readable (and a check that its
     font has every character of its texts)."""
-    from guidebuilder.glyphs import check_glyphs
-    from guidebuilder.stylesheet import stylesheet_at
-    from guidebuilder.theme import make_theme
+    from guidebuilder.render.glyphs import check_glyphs
+    from guidebuilder.render.stylesheet import stylesheet_at
+    from guidebuilder.render.theme import make_theme
 
     theme = make_theme(stylesheet_at(locations.stylesheet_path()), school, school_file)
     check_glyphs(theme.fonts, [source], "", school_file)

@@ -27,7 +27,7 @@ class Length(click.ParamType):
     name = "LENGTH"
 
     def convert(self, value, param, ctx):
-        from guidebuilder.stylesheet import parse_length
+        from guidebuilder.render.stylesheet import parse_length
 
         try:
             points = parse_length(value)
@@ -53,7 +53,7 @@ def print_options(function):
 
 
 def make_print_options(bleed: float, crop_marks: bool, print_mode: bool, no_fields: bool, cmyk: bool):
-    from guidebuilder.geometry import PrintOptions
+    from guidebuilder.pdf.geometry import PrintOptions
 
     if print_mode:
         bleed, crop_marks = bleed or 9.0, True
@@ -191,7 +191,7 @@ def build(obj: Context, guide, school, layouts, out_dir, page_size, bleed, crop_
     """
     import warnings
 
-    from guidebuilder.locations import sample_notes
+    from guidebuilder.load.locations import sample_notes
     from guidebuilder.pipeline import LAYOUTS, build as build_documents, load_inputs
 
     try:
@@ -290,7 +290,7 @@ def schools(obj: Context) -> None:
       guidebuilder schools
     """
     from guidebuilder.check import check_one
-    from guidebuilder.locations import all_school_files, sample_notes
+    from guidebuilder.load.locations import all_school_files, sample_notes
 
     files = all_school_files()
     note_samples(sample_notes(files))
@@ -343,8 +343,8 @@ def batch(obj: Context, school_names, roster, guides, layouts, page_size, jobs, 
       guidebuilder batch --roster schools.csv --jobs 8 --combine print/all.pdf
       guidebuilder batch --roster schools.csv --shard 3/10   one machine's tenth of the work
     """
-    from guidebuilder.batch import BatchOptions, run_batch
-    from guidebuilder.batch_report import Reporter
+    from guidebuilder.batch.run import BatchOptions, run_batch
+    from guidebuilder.batch.report import Reporter
 
     gc.enable()  # a batch is long: keep memory flat
 

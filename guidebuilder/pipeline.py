@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from guidebuilder import locations
+from guidebuilder.load import locations
 from guidebuilder.errors import BuildError, InputError, Problem
-from guidebuilder.geometry import Geometry, PrintOptions
-from guidebuilder.glyphs import check_glyphs
+from guidebuilder.pdf.geometry import Geometry, PrintOptions
+from guidebuilder.render.glyphs import check_glyphs
 from guidebuilder.load import load_guide_source, load_school_source
 
 LAYOUTS = ("handout", "checklist")
@@ -50,11 +50,11 @@ def build_pdf(inputs: Inputs, layout: str | Path, page_size: str | None = None,
               options: PrintOptions | None = None) -> bytes:
     """One document's PDF bytes (`layout`: a name, or a layout file). The same inputs always
     give the same bytes."""
-    from guidebuilder.components import MarkupError
-    from guidebuilder.render import parse_markup
-    from guidebuilder.stylesheet import stylesheet_at
+    from guidebuilder.render.components import MarkupError
+    from guidebuilder.render.parse import parse_markup
+    from guidebuilder.render.stylesheet import stylesheet_at
     from guidebuilder.template import render_markup
-    from guidebuilder.theme import make_theme
+    from guidebuilder.render.theme import make_theme
 
     layout_file = Path(layout) if isinstance(layout, Path) else locations.find_layout(layout)
     layout = layout_file.name.removesuffix(".xml.j2")
@@ -87,9 +87,9 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: Prin
 
     Candidate sizes are measured (wrapped, not drawn), so only the one that fits is rendered.
     """
-    from guidebuilder.assets import AssetCache
-    from guidebuilder.render import RenderContext
-    from guidebuilder.write import PAGE_SIZES, TooLarge, render_pdf
+    from guidebuilder.render.assets import AssetCache
+    from guidebuilder.render.parse import RenderContext
+    from guidebuilder.pdf.write import PAGE_SIZES, TooLarge, render_pdf
 
     width, height = PAGE_SIZES[size_name]
     if root["orientation"] == "landscape":
@@ -135,8 +135,8 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: Prin
 
 def _overflow(flowables, ctx) -> float:
     """Roughly how much taller than one page the content is, in points."""
-    from guidebuilder.flowables import stacked_height
-    from guidebuilder.write import frame_bottom
+    from guidebuilder.render.flowables import stacked_height
+    from guidebuilder.pdf.write import frame_bottom
 
     frame_height = ctx.page_height - ctx.theme.page("margin") - frame_bottom(ctx.theme)
     return max(0.0, stacked_height(flowables, ctx.frame_width, frame_height, skip_flexible=True) - frame_height)
@@ -145,7 +145,7 @@ def _overflow(flowables, ctx) -> float:
 def build(inputs: Inputs, layouts, out_dir: Path, page_size: str | None = None,
           options: PrintOptions | None = None) -> list[Path]:
     """Build each layout, then write them all: a failure leaves no file half written."""
-    from guidebuilder.write import write_atomic
+    from guidebuilder.pdf.write import write_atomic
 
     refuse_overwrites(inputs, [output_path(out_dir, inputs, layout) for layout in layouts])
     documents = [(output_path(out_dir, inputs, layout), build_pdf(inputs, layout, page_size, options))
@@ -158,7 +158,7 @@ def build(inputs: Inputs, layouts, out_dir: Path, page_size: str | None = None,
 def refuse_overwrites(inputs: Inputs, targets: list[Path]) -> None:
     """No output may replace a file this build reads, nor a file guidebuilder did not write."""
     from guidebuilder.errors import display_path
-    from guidebuilder.outputs import Inputs as Reads, check_targets, layout_role, school_asset_files
+    from guidebuilder.pdf.outputs import Inputs as Reads, check_targets, layout_role, school_asset_files
 
     reads = Reads()
     reads.add(inputs.guide_file, "the guide this run reads")

@@ -8,7 +8,7 @@ import unicodedata
 from pathlib import Path
 
 from guidebuilder.errors import InputError, Problem, display_path
-from guidebuilder.write import write_new
+from guidebuilder.pdf.write import write_new
 
 SCHOOL_TEMPLATE = """\
 # {name}: branding and details for guidebuilder.
@@ -57,7 +57,7 @@ def new_school(name: str, schools_dir: Path, logo: Path | None, primary: str | N
     """Write schools_dir/<slug>/school.yaml (and copy the logo in); returns the school file."""
     from pydantic_core import PydanticCustomError
 
-    from guidebuilder.colours import parse_colour
+    from guidebuilder.render.colours import parse_colour
 
     problems = []
     if not name.strip():

@@ -540,7 +540,7 @@ def test_killed_run_leaves_no_partial_file_and_the_rerun_completes(tmp_path, big
     # What the run recorded: the saved manifest plus its journal of records since the last save.
     # Each worker records a PDF before renaming it into place, so every PDF on disk has its
     # record; a record without its PDF is one whose rename never happened (its temporary is there).
-    from guidebuilder.manifest import Manifest
+    from guidebuilder.batch.manifest import Manifest
 
     recorded = Manifest(out).entries
     assert on_disk <= set(recorded), sorted(on_disk - set(recorded))
@@ -705,7 +705,7 @@ def test_output_is_plain_lines_quiet_and_verbose(tmp_path):
 
 
 def test_journal_records_from_workers_settle_into_the_manifest(tmp_path):
-    from guidebuilder.manifest import Manifest, entry, journal_record, stat_of
+    from guidebuilder.batch.manifest import Manifest, entry, journal_record, stat_of
 
     (tmp_path / "a").mkdir()
     done, renamed_never = tmp_path / "a" / "done.pdf", "a/lost.pdf"
@@ -757,8 +757,8 @@ def test_a_file_the_layout_reads_is_an_input(tmp_path):
 def test_temporaries_of_dead_writers_are_removed_and_live_ones_kept(tmp_path):
     """A writer locks its temporary file until the rename; a file nobody holds was left by a
     killed writer (on this machine or another, in any container) and goes."""
-    from guidebuilder.batch import _abandoned, remove_stale_temporaries
-    from guidebuilder.write import write_atomic
+    from guidebuilder.batch.run import _abandoned, remove_stale_temporaries
+    from guidebuilder.pdf.write import write_atomic
 
     folder = tmp_path / "school"
     folder.mkdir()

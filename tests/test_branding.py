@@ -649,7 +649,7 @@ def test_a_worker_keeps_only_the_recently_used_fonts_registered(tmp_path, monkey
     """A batch worker meets every school's fonts; it must not hold all of them for ever."""
     from reportlab.pdfbase import pdfmetrics
 
-    from guidebuilder import fonts
+    from guidebuilder.render import fonts
     from guidebuilder.pipeline import build_pdf, load_inputs
 
     monkeypatch.setattr(fonts, "MAX_REGISTERED_FONTS", 8)
@@ -693,7 +693,7 @@ def test_every_text_colour_meets_wcag_aa_on_its_background(built, yellow, school
     """Page 1 of the handout and the checklist: each character's fill colour against the colour
     rendered around it (the paper, a tint, the brand band, a step badge) reaches 4.5:1, or 3:1
     for large text (18 pt, or 14 pt bold). Text inside the logo drawing (a logotype) is exempt."""
-    from guidebuilder.colours import contrast
+    from guidebuilder.render.colours import contrast
 
     pdf = pdf_of(built, yellow, school, layout)
     logo_text, chars = _logo_text_and_the_rest(chars_of(pdf, 0))
@@ -711,7 +711,7 @@ def test_every_text_colour_meets_wcag_aa_on_its_background(built, yellow, school
 
 @pytest.mark.parametrize("school, brand", [("summit-ridge", "#F2B705"), ("yellow", "#FFFF00")])
 def test_heading_colour_is_a_darker_shade_of_a_failing_brand(built, yellow, school, brand):
-    from guidebuilder.colours import contrast, luminance
+    from guidebuilder.render.colours import contrast, luminance
 
     assert contrast(brand, WHITE) < 3
     page = chars_of(pdf_of(built, yellow, school, "handout"), 0)
@@ -738,7 +738,7 @@ NOTE = re.compile(r"^(?P<role>[\w ]+?) text: (?P<wanted>#[0-9A-F]{6}) on (?P<whe
 
 @pytest.mark.parametrize("school", ["summit-ridge", "yellow"])
 def test_section_heading_reaches_4_5_to_1_and_is_the_colour_check_reports(built, yellow, monkeypatch, school):
-    from guidebuilder.colours import contrast
+    from guidebuilder.render.colours import contrast
 
     monkeypatch.chdir(REPO)
     target = yellow["file"] if school == "yellow" else school_file(school)
@@ -750,7 +750,7 @@ def test_section_heading_reaches_4_5_to_1_and_is_the_colour_check_reports(built,
 
 
 def test_check_prints_the_contrast_ratio_and_the_replacement(monkeypatch, built):
-    from guidebuilder.colours import contrast
+    from guidebuilder.render.colours import contrast
 
     monkeypatch.chdir(REPO)
     notes = _check_notes(Path("content") / "schools" / "summit-ridge")
@@ -891,7 +891,7 @@ def test_new_school_bad_primary_is_refused(tmp_path, monkeypatch, colour):
 
 
 def test_schools_lists_each_school_with_its_status(tmp_path, monkeypatch):
-    from guidebuilder.locations import all_school_files
+    from guidebuilder.load.locations import all_school_files
 
     monkeypatch.chdir(tmp_path)
     assert invoke(["new-school", "Good Harbor College"]).exit_code == 0

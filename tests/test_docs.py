@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from guidebuilder.components import REGISTRY
+from guidebuilder.render.components import REGISTRY
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "layouts.md").read_text(encoding="utf-8")
 

@@ -333,7 +333,7 @@ def _memory_budget(limit: int):
 
 
 def test_run_over_a_memory_budget_stops_with_a_clear_error(tmp_path):
-    from guidebuilder.fonts import default_font_dir
+    from guidebuilder.render.fonts import default_font_dir
 
     school = tmp_path / "heavy"
     school.mkdir()

@@ -116,7 +116,7 @@ def test_failed_build_keeps_the_previous_files(tmp_path, monkeypatch):
 
 
 def test_write_atomic_cleans_up_when_the_rename_fails(tmp_path, monkeypatch):
-    from guidebuilder import write
+    from guidebuilder.pdf import write
     from guidebuilder.errors import BuildError
 
     target = tmp_path / "out" / "doc.pdf"
@@ -134,7 +134,7 @@ def test_write_atomic_cleans_up_when_the_rename_fails(tmp_path, monkeypatch):
 
 
 def test_write_atomic_writes_the_bytes(tmp_path):
-    from guidebuilder.write import write_atomic
+    from guidebuilder.pdf.write import write_atomic
 
     target = tmp_path / "a" / "b" / "doc.pdf"
     write_atomic(target, b"%PDF-1.4 test")

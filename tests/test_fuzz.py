@@ -266,7 +266,7 @@ YAMLISH = st.lists(st.sampled_from(["a", "b", "1", ": ", "- ", "\n", "  ", "\t",
 @example(data=b"\xff\xfe" + "a: b".encode("utf-16-le"))
 def test_random_bytes_never_crash_load_yaml(scratch, data):
     from guidebuilder.errors import InputError
-    from guidebuilder.yamlsource import load_yaml
+    from guidebuilder.load.yamlsource import load_yaml
 
     path = scratch / "bytes.yaml"
     path.write_bytes(data)
@@ -282,7 +282,7 @@ def test_random_bytes_never_crash_load_yaml(scratch, data):
 @example(text_="? [a, b]\n: c\n")
 def test_random_text_never_crashes_parse_yaml(text_):
     from guidebuilder.errors import InputError
-    from guidebuilder.yamlsource import parse_yaml
+    from guidebuilder.load.yamlsource import parse_yaml
 
     try:
         parse_yaml(text_, Path("fuzz.yaml"))
@@ -296,7 +296,7 @@ def test_random_text_never_crashes_parse_yaml(text_):
 def test_every_loader_problem_is_one_line_with_file_and_line(text_):
     """Each problem prints as one `FILE:LINE: message` line, whatever the text."""
     from guidebuilder.errors import InputError
-    from guidebuilder.yamlsource import parse_yaml
+    from guidebuilder.load.yamlsource import parse_yaml
 
     try:
         parse_yaml(text_, Path("fuzz.yaml"))

@@ -92,8 +92,7 @@ def scratch():
 @pytest.fixture(scope="module", autouse=True)
 def private_cache(scratch):
     """The caches work as usual, in a folder of this module's (not the user's)."""
-    from guidebuilder import template
-
+    from guidebuilder.template import jinja as template
     saved = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "GUIDEBUILDER_NO_CACHE")}
     os.environ["XDG_CACHE_HOME"] = str(scratch / "cache")
     os.environ.pop("GUIDEBUILDER_NO_CACHE", None)
@@ -168,8 +167,8 @@ def attribute_value(attr, junk: bool = True):
 
 
 def _element_strategy():
-    from guidebuilder.render import parse_markup  # noqa: F401 - registers every component
-    from guidebuilder.components.base import REGISTRY
+    from guidebuilder.render.parse import parse_markup  # noqa: F401 - registers every component
+    from guidebuilder.render.components.base import REGISTRY
 
     parts = {t for cls in REGISTRY.values() if isinstance(cls.children, tuple) for t in cls.children}
     top_only = {"columns", "fold-panel"}
@@ -411,7 +410,7 @@ def rosters(draw):
 def read_and_validate_roster(scratch: Path, data: bytes, build: bool = False, inputs=None) -> str:
     from guidebuilder.errors import InputError
     from guidebuilder.load import school_from_source
-    from guidebuilder.roster import read_roster
+    from guidebuilder.load.roster import read_roster
 
     folder = fresh(scratch, "roster")
     roster = folder / "schools.csv"
@@ -523,8 +522,7 @@ def cache_home(folder: Path):
 
 def render_small(small_layout: Path) -> str:
     """The template rendered through a new environment: Jinja reads its bytecode cache file."""
-    from guidebuilder import template
-
+    from guidebuilder.template import jinja as template
     template.environment.cache_clear()
     with cache_home(small_layout.parent / "cache"), no_hang():
         try:

@@ -109,8 +109,7 @@ def _fills(drawing) -> list:
 
 def test_the_disk_cache_never_serves_an_svg_whose_linked_svg_changed(tmp_path, monkeypatch):
     """A UTF-16 SVG hides its links from a byte search: the cache must still see them."""
-    from guidebuilder import assets
-
+    from guidebuilder.render import assets
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("GUIDEBUILDER_NO_CACHE", raising=False)
     inner = tmp_path / "inner.svg"
@@ -154,11 +153,11 @@ def test_svg_artwork_beyond_its_viewbox_is_clipped_to_the_logo(tmp_path):
 
 def test_sample_svg_logos_are_not_clipped():
     """Clipping is only for artwork that leaves its box: the samples' PDFs keep their bytes."""
-    from guidebuilder import locations
-    from guidebuilder.assets import load_image
+    from guidebuilder.load import locations
+    from guidebuilder.render.assets import load_image
     from guidebuilder.pipeline import load_inputs
-    from guidebuilder.stylesheet import stylesheet_at
-    from guidebuilder.theme import make_theme
+    from guidebuilder.render.stylesheet import stylesheet_at
+    from guidebuilder.render.theme import make_theme
 
     for slug in ("lakeside", "summit-ridge"):
         inputs = load_inputs(None, slug)
@@ -187,7 +186,7 @@ def test_a_batch_with_a_school_whose_logo_links_a_fifo_finishes(tmp_path):
 
 
 def test_read_regular_refuses_pipes_and_devices_without_blocking(tmp_path):
-    from guidebuilder.assets import Refused, read_regular
+    from guidebuilder.render.assets import Refused, read_regular
 
     os.mkfifo(tmp_path / "pipe")
     for path in (tmp_path / "pipe", Path("/dev/zero"), tmp_path):
@@ -201,7 +200,7 @@ def test_read_regular_refuses_pipes_and_devices_without_blocking(tmp_path):
 
 
 def test_resolve_inside_refuses_loops_and_ways_out(tmp_path):
-    from guidebuilder.assets import Outside, Refused, resolve_inside
+    from guidebuilder.render.assets import Outside, Refused, resolve_inside
 
     os.symlink("b", tmp_path / "a")
     os.symlink("a", tmp_path / "b")
@@ -216,7 +215,7 @@ def test_resolve_inside_refuses_loops_and_ways_out(tmp_path):
 
 def test_linked_rasters_count_towards_one_pixel_budget(tmp_path):
     """Many pictures of just under the limit make one SVG as heavy as one picture over it."""
-    from guidebuilder.assets import MAX_IMAGE_PIXELS, Refused, svg_links
+    from guidebuilder.render.assets import MAX_IMAGE_PIXELS, Refused, svg_links
 
     side = int((MAX_IMAGE_PIXELS * 0.6) ** 0.5)
     for name in ("a.png", "b.png"):
@@ -230,7 +229,7 @@ def test_linked_rasters_count_towards_one_pixel_budget(tmp_path):
 
 
 def test_hyperlinks_and_internal_references_in_an_svg_are_not_files(tmp_path):
-    from guidebuilder.assets import svg_links
+    from guidebuilder.render.assets import svg_links
 
     (tmp_path / "logo.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="200" height="50">'
@@ -272,7 +271,7 @@ def test_colour_codes_and_file_names_are_not_glyph_checked(tmp_path):
 def test_transparent_is_not_a_colour_but_names_and_codes_still_are():
     from pydantic_core import PydanticCustomError
 
-    from guidebuilder.colours import parse_colour
+    from guidebuilder.render.colours import parse_colour
 
     for word in ("transparent", "Transparent", " none ", "currentColor"):
         with pytest.raises(PydanticCustomError, match="prints no colour"):
@@ -321,7 +320,7 @@ def svg_folder(tmp_path_factory):
 def test_any_svg_size_and_links_load_or_give_a_build_error(svg_folder, width, height, view_box, hrefs):
     """Whatever the size attributes and links: a drawable logo inside its limits, or a
     BuildError; never another exception, a read of the pipe, or a drawing too small or huge."""
-    from guidebuilder import assets
+    from guidebuilder.render import assets
     from guidebuilder.errors import BuildError
 
     attributes = "".join(f' {name}="{value}"' for name, value in (("width", width), ("height", height),

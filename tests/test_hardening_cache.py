@@ -248,7 +248,7 @@ def full_disk(monkeypatch):
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_a_full_cache_disk_means_no_caching_not_a_failed_build(cache_home, full_disk, reference):
     """It failed every brochure (Jinja's dump_bytecode); now: the same PDF, nothing cached."""
-    from guidebuilder import template
+    from guidebuilder.template import jinja as template
     from guidebuilder.pipeline import build_pdf, load_inputs
     from pdfhelpers import school_file, working_dir
 
@@ -307,8 +307,7 @@ def test_a_full_disk_loses_no_entry_and_leaves_no_temporary(cache_home, full_dis
 
 def test_a_bytecode_entry_that_does_not_verify_is_compiled_again(cache_home, tmp_path):
     """In process, through Jinja: a damaged entry is never given to marshal."""
-    from guidebuilder import template
-
+    from guidebuilder.template import jinja as template
     layout = tmp_path / "layouts"
     layout.mkdir()
     (layout / "t.xml.j2").write_text("<p>{{ 6 * 7 }}</p>\n", encoding="utf-8")
@@ -383,8 +382,7 @@ def test_the_real_guide_is_far_below_every_count_limit():
     """The limits are about 100 times the biggest real file: a real guide never meets them."""
     import yaml
 
-    from guidebuilder import yamlsource
-
+    from guidebuilder.load import yamlsource
     text = (REPO / "content" / "medical-coder.yaml").read_text(encoding="utf-8")
     events = sum(1 for _ in yaml.parse(text))
     data = yaml.safe_load(text)
@@ -412,7 +410,7 @@ def test_the_real_guide_is_far_below_every_count_limit():
 ])
 def test_count_limits_name_the_file_and_line(text, line, message):
     from guidebuilder.errors import InputError
-    from guidebuilder.yamlsource import parse_yaml
+    from guidebuilder.load.yamlsource import parse_yaml
 
     with pytest.raises(InputError) as caught:
         parse_yaml(text, Path("big.yaml"))
@@ -420,6 +418,6 @@ def test_count_limits_name_the_file_and_line(text, line, message):
 
 
 def test_a_list_at_the_item_limit_loads():
-    from guidebuilder.yamlsource import parse_yaml
+    from guidebuilder.load.yamlsource import parse_yaml
 
     assert len(parse_yaml("items: [" + ", ".join(["x"] * 1000) + "]\n", Path("ok.yaml")).data["items"]) == 1000

@@ -304,7 +304,7 @@ def test_new_school_refuses_a_line_break_in_the_name(tmp_path, monkeypatch):
 def test_a_new_school_that_fails_to_write_leaves_nothing_and_the_retry_works(tmp_path, monkeypatch):
     import errno
 
-    from guidebuilder import write
+    from guidebuilder.pdf import write
     from guidebuilder.cli import main
 
     monkeypatch.chdir(tmp_path)
@@ -355,7 +355,7 @@ def test_new_school_does_not_write_through_a_dangling_link(tmp_path, monkeypatch
 def _peak_combining(source: Path, count: int, target: Path) -> int:
     import tracemalloc
 
-    from guidebuilder.printfile import combine_pdfs
+    from guidebuilder.pdf.printfile import combine_pdfs
 
     tracemalloc.start()
     try:
@@ -390,7 +390,7 @@ def test_the_print_file_is_streamed_memory_does_not_grow_with_the_documents(tmp_
 
 
 def test_workers_are_capped_by_the_schools_to_build_and_the_cpus():
-    from guidebuilder.batch import MAX_WORKERS_PER_CPU, default_workers, worker_count
+    from guidebuilder.batch.run import MAX_WORKERS_PER_CPU, default_workers, worker_count
 
     cpus = default_workers()
     assert worker_count(200, 16) == min(16, cpus * MAX_WORKERS_PER_CPU)

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from guidebuilder.components.base import MarkupError, numbers
+from guidebuilder.render.components.base import MarkupError, numbers
 from guidebuilder.errors import InputError
-from guidebuilder.template import MAX_CALLS, MAX_MARKUP, MAX_STEPS, inline_markdown, render_markup
+from guidebuilder.template.jinja import MAX_CALLS, MAX_MARKUP, MAX_STEPS, inline_markdown, render_markup
 
 
 @pytest.fixture(autouse=True)
@@ -171,7 +171,7 @@ def test_markup_up_to_its_size_limit_is_written(tmp_path):
 
 
 def test_elements_up_to_the_limit_are_read_one_more_is_an_error():
-    from guidebuilder.render import MAX_ELEMENTS, parse_markup
+    from guidebuilder.render.parse import MAX_ELEMENTS, parse_markup
 
     def markup(count):  # the document and count - 1 rules, one a line
         return "<document title='x'>\n" + "<rule/>\n" * (count - 1) + "</document>"
@@ -185,7 +185,7 @@ def test_elements_up_to_the_limit_are_read_one_more_is_an_error():
 
 
 def test_element_text_up_to_the_limit_is_read_one_more_is_an_error():
-    from guidebuilder.render import MAX_INLINE_TEXT, parse_markup
+    from guidebuilder.render.parse import MAX_INLINE_TEXT, parse_markup
 
     def markup(length):
         return f"<document title='x'>\n<p>{'a' * (length - 2)}<b>b</b>c</p></document>"
@@ -204,7 +204,7 @@ def test_element_text_up_to_the_limit_is_read_one_more_is_an_error():
 def test_one_text_up_to_the_limit_is_accepted_one_more_character_is_an_error():
     from pydantic import TypeAdapter, ValidationError
 
-    from guidebuilder.fieldtypes import MAX_TEXT, Text
+    from guidebuilder.load.fieldtypes import MAX_TEXT, Text
 
     adapter = TypeAdapter(Text)
     assert adapter.validate_python("a" * MAX_TEXT) == "a" * MAX_TEXT
@@ -224,7 +224,7 @@ def _guide_with_body(tmp_path, paragraphs: list[str]):
 
 
 def test_a_guide_up_to_the_total_limit_loads_one_more_character_is_an_error(tmp_path, monkeypatch):
-    from guidebuilder.load import MAX_GUIDE_TEXT, _guide_source
+    from guidebuilder.load.files import MAX_GUIDE_TEXT, _guide_source
 
     monkeypatch.chdir(tmp_path)
     fixed = len("TSHCGI")  # the texts besides the body ("id" is added, not read)
@@ -246,7 +246,7 @@ def test_a_guide_up_to_the_total_limit_loads_one_more_character_is_an_error(tmp_
 def test_a_long_paragraph_within_the_limit_lays_out_quickly(tmp_path, monkeypatch):
     """The quadratic part of laying out one long paragraph (ReportLab breaks its remaining lines
     again on every page) stays small at the limit: 20,000 characters, a few pages."""
-    from guidebuilder.fieldtypes import MAX_TEXT
+    from guidebuilder.load.fieldtypes import MAX_TEXT
     from guidebuilder.pipeline import build_pdf, load_inputs
 
     monkeypatch.chdir(tmp_path)

@@ -190,7 +190,7 @@ def test_explicit_tags_still_work_and_read_well(tmp_path):
 
 
 def test_the_stylesheet_reads_its_numbers(tmp_path):
-    from guidebuilder.stylesheet import load_stylesheet
+    from guidebuilder.render.stylesheet import load_stylesheet
 
     sheet = load_stylesheet(Path(__file__).resolve().parent.parent / "layouts" / "base.yaml")
     assert sheet.type["h3"].size == 11.5 and isinstance(sheet.type["title"].size, int)
@@ -339,7 +339,7 @@ def test_an_unclosed_quote_in_a_roster(tmp_path):
 
 
 def test_a_cell_of_exactly_the_limit_is_read(tmp_path):
-    from guidebuilder.roster import read_roster
+    from guidebuilder.load.roster import read_roster
 
     write_roster(tmp_path, "name,colors.primary,tagline\nA,#123456," + "x" * 131_072 + "\n")
     import csv

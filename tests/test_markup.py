@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from pdfhelpers import contains_text, guide_data, resolve, squash
 
-# ---- guidebuilder.template.inline_markdown (unit) --------------------------------------------
+# ---- guidebuilder.template.jinja.inline_markdown (unit) --------------------------------------------
 
 
 def md(text):

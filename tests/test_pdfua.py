@@ -4,7 +4,7 @@ import pytest
 
 pdfua = pytest.importorskip("pdfua")
 
-from guidebuilder.geometry import PrintOptions  # noqa: E402
+from guidebuilder.pdf.geometry import PrintOptions  # noqa: E402
 from guidebuilder.pipeline import build_pdf, load_inputs  # noqa: E402
 
 SCHOOLS = ["default", "lakeside", "riverbend", "summit-ridge"]

@@ -368,7 +368,7 @@ def test_no_crop_marks_without_the_option(cli_build, layout, options):
 
 @pytest.mark.parametrize("size", SIZES)
 def test_brochure_fold_marks_are_dashed_outside_the_trim_at_the_folds(cli_build, size):
-    from guidebuilder.geometry import fold_lines
+    from guidebuilder.pdf.geometry import fold_lines
 
     doc = cli_build("lakeside", "brochure", "--print", size=size)
     assert len(doc.pages) == 2
@@ -691,14 +691,14 @@ def test_qr_code_area_links_to_the_program(cli_build, layout, options):
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("school", BROCHURE_SCHOOLS)
 def test_brochure_is_two_landscape_pages_with_text_inside_its_panels(cli_build, school, size):
-    from guidebuilder.geometry import fold_lines, fold_panels
+    from guidebuilder.pdf.geometry import fold_lines, fold_panels
 
     doc = cli_build(school, "brochure", size=size)
     _check_brochure(doc, size, fold_lines, fold_panels)
 
 
 def test_print_brochure_keeps_text_inside_its_panels(cli_build):
-    from guidebuilder.geometry import fold_lines, fold_panels
+    from guidebuilder.pdf.geometry import fold_lines, fold_panels
 
     _check_brochure(cli_build("lakeside", "brochure", "--print"), "letter", fold_lines, fold_panels)
 
@@ -742,7 +742,7 @@ def _check_brochure(doc: Doc, size: str, fold_lines, fold_panels):
 def test_brochure_panels_are_in_letter_fold_order():
     """The cover is the right third of the outside page, the flap (the narrow panel that tucks
     in) its left; the inside's right panel is the back of the flap, just as narrow."""
-    from guidebuilder.geometry import fold_lines, fold_panels
+    from guidebuilder.pdf.geometry import fold_lines, fold_panels
 
     width = 792.0
     panels = fold_panels(width)

@@ -22,10 +22,10 @@ import hashlib, json, sys
 plain = sys.argv[1] == "plain"
 if plain:
     from reportlab.pdfbase.ttfonts import TTFont
-    import guidebuilder.rlspeedups, guidebuilder.ttfcache
-    guidebuilder.ttfcache.CachedTTFont = lambda name, path, digest: TTFont(name, path)
-    guidebuilder.rlspeedups.install = lambda: None
-    guidebuilder.rlspeedups.draw_image = lambda c, reader, x, y, w, h: c.drawImage(reader, x, y, w, h, mask="auto")
+    import guidebuilder.pdf.reportlab.rlspeedups, guidebuilder.pdf.reportlab.ttfcache
+    guidebuilder.pdf.reportlab.ttfcache.CachedTTFont = lambda name, path, digest: TTFont(name, path)
+    guidebuilder.pdf.reportlab.rlspeedups.install = lambda: None
+    guidebuilder.pdf.reportlab.rlspeedups.draw_image = lambda c, reader, x, y, w, h: c.drawImage(reader, x, y, w, h, mask="auto")
 from guidebuilder.pipeline import build_pdf, load_inputs
 digests = []
 for _ in range(2):
@@ -63,8 +63,8 @@ def test_cached_fonts_and_memos_write_exactly_what_reportlab_writes(tmp_path):
 def fonts():
     from reportlab.pdfbase.ttfonts import TTFont
 
-    from guidebuilder.fonts import default_font_dir
-    from guidebuilder.ttfcache import CachedTTFont
+    from guidebuilder.render.fonts import default_font_dir
+    from guidebuilder.pdf.reportlab.ttfcache import CachedTTFont
 
     path = str(sorted(default_font_dir().glob("*-Regular.ttf"))[0])
     return TTFont("plain-test", path), CachedTTFont("cached-test", path)
@@ -86,7 +86,7 @@ def test_subset_objects_are_cached_per_font():
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfgen.canvas import Canvas
 
-    from guidebuilder.fonts import default_font_dir, register_font
+    from guidebuilder.render.fonts import default_font_dir, register_font
 
     name = register_font(sorted(default_font_dir().glob("*-Regular.ttf"))[0])
     font = pdfmetrics.getFont(name)
@@ -103,8 +103,7 @@ def test_subset_objects_are_cached_per_font():
 def test_install_wraps_once_and_keeps_results():
     from reportlab.pdfbase import acroform, pdfdoc
 
-    from guidebuilder import rlspeedups
-
+    from guidebuilder.pdf.reportlab import rlspeedups
     before = acroform.cbmarks["check"].scaledRender(20)
     name = pdfdoc.PDFName("Font Descriptor(1)")
     rlspeedups.install()
@@ -152,8 +151,7 @@ def test_disk_cache_in_an_unwritable_place_still_computes(tmp_path, monkeypatch)
 
 
 def test_an_svg_that_pulls_in_other_files_is_not_cached(tmp_path, monkeypatch):
-    from guidebuilder import assets
-
+    from guidebuilder.render import assets
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("GUIDEBUILDER_NO_CACHE", raising=False)
     (tmp_path / "dot.png").write_bytes((ROOT / "content/schools/riverbend/logo.png").read_bytes())

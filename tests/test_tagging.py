@@ -245,8 +245,8 @@ def test_a_split_paragraph_table_and_list_stay_one_element():
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.platypus import ListFlowable, ListItem, SimpleDocTemplate, Table
 
-    from guidebuilder.flowables import FastParagraph
-    from guidebuilder.tagging import TaggedCanvas, tag
+    from guidebuilder.render.flowables import FastParagraph
+    from guidebuilder.pdf.tagging import TaggedCanvas, tag
 
     from pdfhelpers import REPO  # noqa: F401  (fonts: the standard ones are fine for this structural test)
 
@@ -377,7 +377,7 @@ def test_tagging_is_a_no_op_on_a_plain_canvas():
     """Measuring and the plain canvas never see marked content."""
     from reportlab.pdfgen.canvas import Canvas
 
-    from guidebuilder.tagging import artifact
+    from guidebuilder.pdf.tagging import artifact
 
     c = Canvas(BytesIO())
     with artifact(c):

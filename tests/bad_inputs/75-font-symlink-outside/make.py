@@ -1,6 +1,6 @@
 import os
 import shutil
-from guidebuilder.fonts import default_font_dir
+from guidebuilder.render.fonts import default_font_dir
 
 FONT = default_font_dir() / "SourceSansPro-Regular.ttf"  # a real TrueType font
 shutil.copy(FONT, "Brand-Regular.ttf")

@@ -1,4 +1,4 @@
-from guidebuilder.fonts import default_font_dir
+from guidebuilder.render.fonts import default_font_dir
 
 FONT = default_font_dir() / "SourceSansPro-Regular.ttf"  # a real TrueType font
 

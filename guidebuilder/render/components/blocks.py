@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from guidebuilder.components.base import (Attr, Component, MarkupError, boolean, choice, length, numbers, register,
+from guidebuilder.render.components.base import (Attr, Component, MarkupError, boolean, choice, length, numbers, register,
                                           rich)
-from guidebuilder.components.text import paragraph
-from guidebuilder.tagging import tag
+from guidebuilder.render.components.text import paragraph
+from guidebuilder.pdf.tagging import tag
 
 
 def box(content: list, fill: str, padding: float, width: float, rule: str | None = None, rule_side: str = "left",
         rule_width: float = 3.0):
     """Flowables on a fill with equal padding all round: the shape of callouts and panels."""
-    from guidebuilder.flowables import Cell, Row
+    from guidebuilder.render.flowables import Cell, Row
 
     rule_spec = (rule_side, rule_width, rule) if rule else None
     return Row([Cell(content, width, (padding,) * 4, fill, rule_spec)])
@@ -98,7 +98,7 @@ MIN_COLUMN_TEXT = 18.0  # points of text width in a table column (0.25 in), insi
 
 def _plain(inline: str) -> str:
     import re
-    from guidebuilder.markup import unescape
+    from guidebuilder.render.markup import unescape
 
     return unescape(re.sub(r"<[^>]+>", "", inline))
 
@@ -179,7 +179,7 @@ class Columns(Component):
     attributes = {"count": Attr(choice("2", "3"), "2", doc="number of columns")}
 
     def build(self, ctx):
-        from guidebuilder.flowables import ColumnsEnd, ColumnsStart
+        from guidebuilder.render.flowables import ColumnsEnd, ColumnsStart
 
         if ctx.info.get("has columns"):
             raise MarkupError(self.line, "a document holds at most one <columns>")
@@ -218,7 +218,7 @@ class Grid(Component):
     }
 
     def build(self, ctx):
-        from guidebuilder.flowables import Cell, Row
+        from guidebuilder.render.flowables import Cell, Row
 
         gutter = ctx.theme.page("gutter")
         width = ctx.available_width
@@ -260,7 +260,7 @@ class Rule(Component):
     def build(self, ctx):
         from reportlab.lib.colors import HexColor
 
-        from guidebuilder.flowables import Hairline
+        from guidebuilder.render.flowables import Hairline
 
         return [Hairline(width="100%", thickness=ctx.theme.space("rule"), color=HexColor(self.colour(ctx, self["colour"])),
                            spaceBefore=ctx.theme.space("paragraph"), spaceAfter=ctx.theme.space("paragraph"))]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from guidebuilder.markup import escape
+from guidebuilder.render.markup import escape
 
-from guidebuilder.components.base import Attr, Component, choice, length, register, rich
-from guidebuilder.components.text import paragraph
-from guidebuilder.tagging import tag, tag_list
+from guidebuilder.render.components.base import Attr, Component, choice, length, register, rich
+from guidebuilder.render.components.text import paragraph
+from guidebuilder.pdf.tagging import tag, tag_list
 
 
 def _row_of_cards(ctx, cells: list[list], fill: str | None, rule: str | None, padding: float, space_after: float):
     """Equal-width cards in one row with gutters between them."""
-    from guidebuilder.flowables import Cell, Row
+    from guidebuilder.render.flowables import Cell, Row
 
     gutter = ctx.theme.page("gutter")
     n = len(cells)
@@ -54,7 +54,7 @@ class Facts(Component):
                     cell.append(paragraph(ctx, fact["source"], "small", ctx.ink("muted"), spaceAfter=0))
                 cells.append(cell)
         if self["layout"] == "column":
-            from guidebuilder.flowables import Cell, Row
+            from guidebuilder.render.flowables import Cell, Row
 
             rule = ("left", 3, theme.colour("fact_rule"))
             return [Row([Cell(cell, ctx.available_width, (pad, pad, pad * 0.8, pad * 0.8), fill, rule)], "top",
@@ -77,7 +77,7 @@ class Steps(Component):
     attributes = {"layout": Attr(choice("row", "column"), "column", doc="row: side by side; column: stacked")}
 
     def build(self, ctx):
-        from guidebuilder.flowables import NumberBadge
+        from guidebuilder.render.flowables import NumberBadge
 
         theme = ctx.theme
         size, _ = theme.size("step_number")
@@ -97,7 +97,7 @@ class Steps(Component):
         return self._column(ctx, badge, diameter)
 
     def _column(self, ctx, badge, diameter):
-        from guidebuilder.flowables import Cell, Row
+        from guidebuilder.render.flowables import Cell, Row
 
         theme = ctx.theme
         gap = theme.page("gutter") * 0.6
@@ -146,7 +146,7 @@ class Checklist(Component):
     def build(self, ctx):
         from reportlab.platypus import KeepTogether
 
-        from guidebuilder.flowables import Cell, Row
+        from guidebuilder.render.flowables import Cell, Row
 
         count = int(self["columns"])
         gutter = ctx.theme.page("gutter") * 2
@@ -155,7 +155,7 @@ class Checklist(Component):
         width = (ctx.available_width - gutter) / 2
         with ctx.width(width):
             groups = [self._group(ctx, group, n) for n, group in enumerate(self.kids, 1)]
-        from guidebuilder.flowables import stacked_height
+        from guidebuilder.render.flowables import stacked_height
 
         heights = [stacked_height(g, width, 1e6) for g in groups]
         split = min(range(1, len(groups) + 1), key=lambda k: abs(sum(heights[:k]) - sum(heights[k:])))
@@ -164,7 +164,7 @@ class Checklist(Component):
         return [Row([Cell(left, width + gutter, (0, gutter, 0, 0)), Cell(right, width)])]
 
     def _group(self, ctx, group, number: int) -> list:
-        from guidebuilder.flowables import Cell, Row, TickBox
+        from guidebuilder.render.flowables import Cell, Row, TickBox
 
         theme = ctx.theme
         size, leading = theme.size("check")
@@ -191,7 +191,7 @@ def _field(group: int, item: int, check, ctx) -> tuple[str, str]:
     """A stable, unique field name (group and item number, then the item's words) and a tooltip."""
     import re
 
-    from guidebuilder.markup import unescape
+    from guidebuilder.render.markup import unescape
     from guidebuilder.scaffold import slugify
 
     text = unescape(re.sub(r"<[^>]+>", "", check.inline))
@@ -215,7 +215,7 @@ class Notes(Component):
     fills_remaining = True
 
     def build_filling(self, ctx, build_after):
-        from guidebuilder.flowables import RuledLines
+        from guidebuilder.render.flowables import RuledLines
 
         theme = ctx.theme
         label = tag(paragraph(ctx, escape(self["label"]), "h3", ctx.ink("heading"), spaceAfter=0), "H2")

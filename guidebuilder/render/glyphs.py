@@ -7,7 +7,7 @@ import unicodedata
 from functools import lru_cache
 
 from guidebuilder.errors import InputError, Problem, display_path
-from guidebuilder.yamlsource import dotted
+from guidebuilder.load.yamlsource import dotted
 
 
 @lru_cache(maxsize=32)
@@ -122,7 +122,7 @@ def _markup_missing(markup: str, fonts: tuple[str, ...], covered: frozenset[int]
 def _layout_invisible(markup: str, layout_file) -> Problem | None:
     """A zero-width, direction or C1 control character the layout types (the guide's and school's
     are removed or refused at load): it would print as a box, so it is an error at its line."""
-    from guidebuilder.unicodetext import character_name, is_invisible, refused_reason
+    from guidebuilder.load.unicodetext import character_name, is_invisible, refused_reason
 
     codes = {int(ref[1:], 16) if ref[0] in "xX" else int(ref)
              for ref in re.findall(r"&#([xX][0-9a-fA-F]{1,6}|[0-9]{1,7});", markup)}

@@ -13,9 +13,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from guidebuilder.markup import escape, quoteattr
+from guidebuilder.render.markup import escape, quoteattr
 
-from guidebuilder.components import REGISTRY, MarkupError
+from guidebuilder.render.components import REGISTRY, MarkupError
 from guidebuilder.errors import InputError, Problem, did_you_mean
 
 INLINE_TAGS = {"b", "i", "a", "br"}
@@ -58,9 +58,9 @@ class RenderContext:
     school_file: Path | None
     page_width: float
     page_height: float
-    assets: object                      # guidebuilder.assets.AssetCache
-    geometry: object = None             # guidebuilder.geometry.Geometry: trim, bleed, marks
-    options: object = None              # guidebuilder.geometry.PrintOptions
+    assets: object                      # guidebuilder.render.assets.AssetCache
+    geometry: object = None             # guidebuilder.pdf.geometry.Geometry: trim, bleed, marks
+    options: object = None              # guidebuilder.pdf.geometry.PrintOptions
     info: dict = field(default_factory=dict)
     span: tuple | None = None           # the brochure panel being built: its left and right edges
     _widths: list = field(default_factory=list)
@@ -103,7 +103,7 @@ class RenderContext:
         deep or a narrow <col> leave no room at all)."""
         if width >= MIN_WIDTH:
             return
-        from guidebuilder.components import MarkupError
+        from guidebuilder.render.components import MarkupError
 
         element = self._building[-1] if self._building else None
         name = f"<{element.tag}>" if element is not None else "an element"
@@ -135,7 +135,7 @@ class RenderContext:
         path = self.asset(relative)
         reads = _READS.get()
         if reads is not None and str(path) not in reads:
-            from guidebuilder.manifest import file_digest
+            from guidebuilder.batch.manifest import file_digest
 
             reads[str(path)] = file_digest(path)  # before it is read: a change while building means a rebuild
         return path

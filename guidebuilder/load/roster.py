@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from guidebuilder.errors import InputError, Problem, did_you_mean, display_path
-from guidebuilder.yamlsource import YamlSource
+from guidebuilder.load.yamlsource import YamlSource
 
 MAX_ROSTER_BYTES = 50_000_000
 
@@ -43,7 +43,7 @@ def _all_keypaths(data, keypath, lines, line):
 
 def read_roster(path: Path) -> list[RosterRow]:
     """Parse the CSV; raises InputError only for a file that cannot be read as a roster at all."""
-    from guidebuilder.yamlsource import read_limited
+    from guidebuilder.load.yamlsource import read_limited
 
     name = display_path(path)
     raw = read_limited(Path(path), MAX_ROSTER_BYTES, name)
@@ -61,9 +61,9 @@ def read_roster(path: Path) -> list[RosterRow]:
 
 
 def _read_rows(path: Path, name: str, text: str, reader) -> list[RosterRow]:
-    from guidebuilder.models import School
+    from guidebuilder.load.models import School
     from guidebuilder.scaffold import slugify
-    from guidebuilder.unicodetext import clean_text, refused_message, warn_removed
+    from guidebuilder.load.unicodetext import clean_text, refused_message, warn_removed
 
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):

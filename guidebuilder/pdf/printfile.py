@@ -23,7 +23,7 @@ def combine_pdfs(paths: list[Path], target: Path) -> None:
     """Write the pages of every PDF in `paths`, in order, to `target` (atomically)."""
     import gc
 
-    from guidebuilder.write import open_atomic
+    from guidebuilder.pdf.write import open_atomic
 
     collecting = gc.isenabled()
     gc.enable()  # a document's objects and its reader refer to each other: cycles to collect

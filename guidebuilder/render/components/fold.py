@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from guidebuilder.components.base import Attr, Component, MarkupError, choice, register
-from guidebuilder.geometry import FOLD_ORDER, fold_panels
+from guidebuilder.render.components.base import Attr, Component, MarkupError, choice, register
+from guidebuilder.pdf.geometry import FOLD_ORDER, fold_panels
 
 
 @register
@@ -15,7 +15,7 @@ class FoldPanel(Component):
     attributes = {"name": Attr(choice(*FOLD_ORDER), required=True, doc="which panel")}
 
     def build(self, ctx):
-        from guidebuilder.flowables import PanelStart
+        from guidebuilder.render.flowables import PanelStart
 
         if ctx.info.get("fold") != "letter":
             raise MarkupError(self.line, '<fold-panel> needs <document fold="letter">')

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 from contextlib import contextmanager, nullcontext
-from guidebuilder.markup import escape as _xml_escape
+from guidebuilder.render.markup import escape as _xml_escape
 
 from reportlab.pdfgen.canvas import Canvas
 

@@ -27,7 +27,7 @@ def _builtin(package: str, folder: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
-    return Path(__file__).resolve().parent.parent / folder  # a source checkout
+    return Path(__file__).resolve().parents[2] / folder  # a source checkout
 
 
 def builtin_content() -> Path:

@@ -68,7 +68,7 @@ def _register_file(path: Path, family_tag: str) -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFError
 
-    from guidebuilder.ttfcache import CachedTTFont
+    from guidebuilder.pdf.reportlab.ttfcache import CachedTTFont
 
     # A stable name from the file's bytes keeps rebuilds byte-identical across folders; the
     # family tag keeps two families that share a file (same regular, other bold) apart, since
@@ -107,7 +107,7 @@ def register_font(path: Path, family_tag: str = "") -> str:
 @lru_cache(maxsize=256)
 def _file_digest(path: Path, mtime: float) -> str:
     """SHA-1 of a font file (read once per version of the file), within the size limit."""
-    from guidebuilder.assets import Refused, read_regular
+    from guidebuilder.render.assets import Refused, read_regular
 
     try:  # a regular file within the limit: a named pipe would block
         return hashlib.sha1(read_regular(path, MAX_FONT_BYTES, "font file")).hexdigest()

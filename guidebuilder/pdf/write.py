@@ -20,7 +20,7 @@ PAGE_SIZES = {"letter": (612.0, 792.0), "a4": (595.2756, 841.8898)}
 def _numbered_canvas(furniture, geometry):
     """A canvas that holds its pages until the end, so each footer can say 'Page N of M'.
     It writes a tagged PDF (see tagging.py); the furniture is a pagination artifact."""
-    from guidebuilder.tagging import TaggedCanvas, artifact
+    from guidebuilder.pdf.tagging import TaggedCanvas, artifact
 
     class NumberedCanvas(TaggedCanvas):
         def __init__(self, *args, **kwargs):
@@ -64,8 +64,8 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
 
     from reportlab.platypus import BaseDocTemplate
 
-    from guidebuilder import rlspeedups
-    from guidebuilder.colours import as_cmyk
+    from guidebuilder.pdf.reportlab import rlspeedups
+    from guidebuilder.render.colours import as_cmyk
 
     rlspeedups.install()
     theme, info = ctx.theme, ctx.info
@@ -104,7 +104,7 @@ def _frames(story: list, ctx, bottom: float):
     """
     from reportlab.platypus import Frame, FrameBreak, NextPageTemplate, PageBreak, PageTemplate
 
-    from guidebuilder.flowables import ColumnsEnd, ColumnsStart, stacked_height
+    from guidebuilder.render.flowables import ColumnsEnd, ColumnsStart, stacked_height
 
     theme = ctx.theme
     margin, width, height = theme.page("margin"), ctx.page_width, ctx.page_height
@@ -151,9 +151,9 @@ def _fold_frames(story: list, ctx, frame):
     """A letter-fold brochure: the outside page (cover, flap, back) then the inside page."""
     from reportlab.platypus import FrameBreak, PageTemplate
 
-    from guidebuilder.components.fold import panel_insets
-    from guidebuilder.flowables import PanelStart, stacked_height
-    from guidebuilder.geometry import FOLD_ORDER, fold_panels
+    from guidebuilder.render.components.fold import panel_insets
+    from guidebuilder.render.flowables import PanelStart, stacked_height
+    from guidebuilder.pdf.geometry import FOLD_ORDER, fold_panels
 
     theme = ctx.theme
     margin, height = theme.page("panel_margin"), ctx.page_height
@@ -233,7 +233,7 @@ def _furniture(canvas, page: int, total: int, ctx) -> None:
 
 def _fold_marks(canvas, ctx, page: int) -> None:
     """Short dashed lines outside the trim, top and bottom, where the paper folds."""
-    from guidebuilder.geometry import CROP_MARK_LENGTH, fold_lines
+    from guidebuilder.pdf.geometry import CROP_MARK_LENGTH, fold_lines
 
     geometry = ctx.geometry
     x0, y0, _, y1 = geometry.trim_box

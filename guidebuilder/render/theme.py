@@ -11,9 +11,9 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from guidebuilder.colours import contrast, mix, readable_on
-from guidebuilder.fonts import STYLES, FontFamily, default_font_dir, register_family
-from guidebuilder.stylesheet import Stylesheet
+from guidebuilder.render.colours import contrast, mix, readable_on
+from guidebuilder.render.fonts import STYLES, FontFamily, default_font_dir, register_family
+from guidebuilder.render.stylesheet import Stylesheet
 
 WHITE = "#FFFFFF"
 
@@ -64,7 +64,7 @@ class Theme:
         """`wanted` as text on `background`, meeting WCAG AA (3:1 for large text, else 4.5:1):
         unchanged when it passes; on a brand fill, white or near-black; on paper or a light
         tint, a darker shade of it. The one rule for every text colour and for `check`'s notes."""
-        from guidebuilder.colours import luminance
+        from guidebuilder.render.colours import luminance
 
         minimum = 3.0 if large else 4.5
         if contrast(wanted, background) >= minimum:

@@ -8,7 +8,7 @@ Values are read as the text typed: YAML 1.1 (and 1.2) would turn `17.80` into 17
 `0201234567` into 33896823 and `1:30` into 90. Only `null`, `~` and nothing are read as no
 value, and keys are always text (`yes:` is the key "yes"); the models convert text to the
 dates and choices they declare. Every text is NFC-normalised and checked for characters that
-would not print as typed (guidebuilder.unicodetext).
+would not print as typed (guidebuilder.load.unicodetext).
 """
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ def _to_data(loader, node, keypath, source: YamlSource, problems: list[Problem],
 def _checked_text(value: str, keypath, source: YamlSource, problems: list[Problem]) -> str:
     """The text NFC-normalised, invisible characters removed (with a warning); refused characters
     (direction controls, C1 controls, noncharacters) are problems at the value's line and key."""
-    from guidebuilder.unicodetext import clean_text, refused_message, warn_removed
+    from guidebuilder.load.unicodetext import clean_text, refused_message, warn_removed
 
     if value.isascii():  # the usual case, quickly (nothing to normalise or refuse)
         return value

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from guidebuilder.errors import InputError, Problem
-from guidebuilder.yamlsource import YamlSource, dotted, load_yaml
+from guidebuilder.load.yamlsource import YamlSource, dotted, load_yaml
 
 _MESSAGES = {
     "missing": "required key is missing",
@@ -184,7 +184,7 @@ def load_guide_source(path: Path):
 
 @lru_cache(maxsize=16)
 def _guide_source(resolved: Path, mtime_ns: int, path: Path):
-    from guidebuilder.models import Guide
+    from guidebuilder.load.models import Guide
 
     source = load_yaml(path)
     default_id = Path(path).name.removesuffix(".yaml").removesuffix(".yml")
@@ -270,7 +270,7 @@ def load_school_source(path: Path):
 
 def school_from_source(source: YamlSource, slug: str):
     """Validate a school's data (from a file or a roster row); assets resolve beside `source.path`."""
-    from guidebuilder.models import School
+    from guidebuilder.load.models import School
 
     school = validate(School, source, {"slug": slug})
     problems = [_asset_problem(source, ("logo",), school.logo, _decode_logo)]
@@ -287,19 +287,19 @@ def school_from_source(source: YamlSource, slug: str):
 
 
 def _decode_logo(target: Path) -> None:
-    from guidebuilder.assets import load_image
+    from guidebuilder.render.assets import load_image
 
     load_image(target)
 
 
 def _decode_font(target: Path) -> None:
-    from guidebuilder.fonts import register_font
+    from guidebuilder.render.fonts import register_font
 
     register_font(target)
 
 def _asset_problem(source: YamlSource, keypath: tuple, relative: str | None, decode) -> Problem | None:
     """An asset must be a readable file inside the school's folder (symbolic links included)."""
-    from guidebuilder.assets import Outside, Refused, resolve_inside
+    from guidebuilder.render.assets import Outside, Refused, resolve_inside
     from guidebuilder.errors import BuildError
 
     if relative is None:

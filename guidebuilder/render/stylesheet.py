@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from guidebuilder.errors import InputError, Problem
-from guidebuilder.yamlsource import load_yaml
+from guidebuilder.load.yamlsource import load_yaml
 
 _UNITS = {"pt": 1.0, "in": 72.0, "mm": 72 / 25.4, "cm": 72 / 2.54}
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from reportlab.lib.colors import HexColor
 from reportlab.platypus import Flowable, HRFlowable, Paragraph
 
-from guidebuilder.tagging import Tagged, artifact
+from guidebuilder.pdf.tagging import Tagged, artifact
 
 
 class FastParagraph(Tagged, Paragraph):
@@ -252,7 +252,7 @@ class Picture(Tagged, Flowable):
             c.restoreState()
         else:
             reader = self.image.reader_for(self.image_width, self.image_height)
-            from guidebuilder.rlspeedups import draw_image
+            from guidebuilder.pdf.reportlab.rlspeedups import draw_image
 
             draw_image(c, reader, self.padding, self.padding, self.image_width, self.image_height)
 

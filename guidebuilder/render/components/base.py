@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
 from guidebuilder.errors import did_you_mean
-from guidebuilder.stylesheet import parse_length
+from guidebuilder.render.stylesheet import parse_length
 
 REGISTRY: dict[str, type["Component"]] = {}
 

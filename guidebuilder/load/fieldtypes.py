@@ -42,7 +42,7 @@ Text = Annotated[str, AfterValidator(_text)]
 
 
 def _colour(value: Any) -> str:
-    from guidebuilder.colours import parse_colour  # keeps ReportLab off the import path
+    from guidebuilder.render.colours import parse_colour  # keeps ReportLab off the import path
 
     if not isinstance(value, str):
         raise PydanticCustomError("colour", "expected a colour like \"#0B4F6C\" or a CSS colour name")

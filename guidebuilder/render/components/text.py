@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from guidebuilder.components.base import Attr, Component, boolean, choice, positive, register
-from guidebuilder.stylesheet import parse_length
-from guidebuilder.tagging import tag
+from guidebuilder.render.components.base import Attr, Component, boolean, choice, positive, register
+from guidebuilder.render.stylesheet import parse_length
+from guidebuilder.pdf.tagging import tag
 
 
 def paragraph(ctx, inline: str, type_style: str, colour: str | None = None, **overrides):
     """A Paragraph of escaped inline markup; links take the theme's link colour."""
-    from guidebuilder.flowables import FastParagraph
+    from guidebuilder.render.flowables import FastParagraph
 
     style = ctx.theme.style(type_style, colour or ctx.ink("text"), **overrides)
     if "<a " in inline:
@@ -30,7 +30,7 @@ def break_long_links(inline: str, style, width: float) -> str:
     (never inside a word), as style guides ask; ReportLab would cut it anywhere."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    from guidebuilder.markup import escape, unescape
+    from guidebuilder.render.markup import escape, unescape
 
     def measure(text):
         return stringWidth(text, style.fontName, style.fontSize)
@@ -153,7 +153,7 @@ class P(_Text):
         from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 
         if self["style"] not in ctx.theme.sheet.type:
-            from guidebuilder.components.base import MarkupError
+            from guidebuilder.render.components.base import MarkupError
             from guidebuilder.errors import did_you_mean
 
             raise MarkupError(self.line, f'<p style="{self["style"]}">: no such type style in the stylesheet'

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from guidebuilder.markup import escape
+from guidebuilder.render.markup import escape
 
-from guidebuilder.components.base import Attr, Component, MarkupError, boolean, length, register
-from guidebuilder.components.text import paragraph
-from guidebuilder.tagging import tag
+from guidebuilder.render.components.base import Attr, Component, MarkupError, boolean, length, register
+from guidebuilder.render.components.text import paragraph
+from guidebuilder.pdf.tagging import tag
 
 
 @register
@@ -19,7 +19,7 @@ class Hero(Component):
                   "padding": Attr(length, None, doc="space inside the band; default from the stylesheet")}
 
     def build(self, ctx):
-        from guidebuilder.flowables import Band
+        from guidebuilder.render.flowables import Band
 
         fill = self.colour(ctx, self["fill"])
         with ctx.on_fill(fill):
@@ -43,7 +43,7 @@ class Logo(Component):
     }
 
     def build(self, ctx):
-        from guidebuilder.flowables import Picture
+        from guidebuilder.render.flowables import Picture
 
         school = ctx.school
         if not school.logo:
@@ -70,7 +70,7 @@ class Image(Component):
     }
 
     def build(self, ctx):
-        from guidebuilder.flowables import Picture
+        from guidebuilder.render.flowables import Picture
 
         return [tag(Picture(self._image(ctx), self["width"], self["height"], ctx.theme.fonts),
                     self.role, alt=self["alt"])]
@@ -80,7 +80,7 @@ class Image(Component):
         error at this element's line, never a read of a pipe or of the network."""
         from pathlib import Path
 
-        from guidebuilder.assets import SCHEME, Outside, Refused, resolve_inside, svg_links
+        from guidebuilder.render.assets import SCHEME, Outside, Refused, resolve_inside, svg_links
         from guidebuilder.errors import BuildError
 
         src = self["src"]
@@ -122,11 +122,11 @@ class QR(Component):
     }
 
     def build(self, ctx):
-        from guidebuilder.flowables import QRCode
+        from guidebuilder.render.flowables import QRCode
 
         if not self["url"].startswith(("https://", "http://")):
             raise MarkupError(self.line, f'<qr url="{self["url"]}">: expected a web address (https:// or http://)')
-        from guidebuilder.fieldtypes import MAX_URL  # as for a school's addresses: denser codes do not scan
+        from guidebuilder.load.fieldtypes import MAX_URL  # as for a school's addresses: denser codes do not scan
 
         if len(self["url"]) > MAX_URL:
             raise MarkupError(self.line, f'<qr url="{self["url"][:40]}...">: the address is {len(self["url"]):,} '

@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
-from guidebuilder.fieldtypes import Colour, Date, DateText, FileName, Language, StrictModel, Text, Url
+from guidebuilder.load.fieldtypes import Colour, Date, DateText, FileName, Language, StrictModel, Text, Url
 
 # ---- guide -----------------------------------------------------------------------------
 

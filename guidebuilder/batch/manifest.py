@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from guidebuilder.write import write_atomic
+from guidebuilder.pdf.write import write_atomic
 
 VERSION = 1
 

@@ -16,9 +16,10 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from guidebuilder import __version__, locations
+from guidebuilder import __version__
+from guidebuilder.load import locations
 from guidebuilder.errors import GuidebuilderError, InputError, Problem
-from guidebuilder.manifest import Manifest, combine, entry, file_digest, journal_record, stat_of, tree_digest
+from guidebuilder.batch.manifest import Manifest, combine, entry, file_digest, journal_record, stat_of, tree_digest
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Job:
     outputs: list[Output]
     out_dir: Path
     page_size: str | None
-    options: object = None              # guidebuilder.geometry.PrintOptions
+    options: object = None              # guidebuilder.pdf.geometry.PrintOptions
 
 
 @dataclass
@@ -70,7 +71,7 @@ class Result:
 
 def gather_schools(names: list[str], roster: Path | None) -> list[SchoolSource]:
     """Schools named on the command line, the rows of a roster, or every school in content/."""
-    from guidebuilder.roster import read_roster
+    from guidebuilder.load.roster import read_roster
 
     sources = []
     for name in names:
@@ -95,7 +96,7 @@ def in_shard(slug: str, shard: tuple[int, int] | None) -> bool:
 def school_digest(source: SchoolSource) -> str:
     """A hash of the school's own data and every file it points at (logo, fonts), read within
     a size limit (manifest.file_digest): one hostile school must not stall the whole batch."""
-    from guidebuilder.yamlsource import load_yaml
+    from guidebuilder.load.yamlsource import load_yaml
 
     if source.data is not None:
         data, text = source.data, json.dumps(source.data, sort_keys=True)
@@ -105,7 +106,7 @@ def school_digest(source: SchoolSource) -> str:
         except InputError:
             return combine(["unreadable", str(source.path)])  # the build reports why
         data, text = loaded.data, json.dumps(loaded.data, sort_keys=True, default=str)
-    from guidebuilder.outputs import school_asset_files
+    from guidebuilder.pdf.outputs import school_asset_files
 
     folder = locations.resolved(source.path).parent
     assets = []
@@ -118,7 +119,7 @@ def school_digest(source: SchoolSource) -> str:
 def _asset_digests(folder: Path, relative: str) -> list[str]:
     """Digests of a school's file and, for an SVG, of every file it links (a recoloured PNG
     inside the logo must rebuild it). file_digest caps the size; the build says what is wrong."""
-    from guidebuilder.assets import Refused, resolve_inside, svg_links
+    from guidebuilder.render.assets import Refused, resolve_inside, svg_links
 
     try:
         target = resolve_inside(folder, relative)
@@ -217,15 +218,15 @@ def build_job(job: Job) -> list[Result]:
 def _build_job(job: Job) -> list[Result]:
     from guidebuilder.load import load_guide_source, school_from_source
     from guidebuilder.pipeline import Inputs, build_pdf
-    from guidebuilder.render import recording_reads
-    from guidebuilder.write import write_atomic
+    from guidebuilder.render.parse import recording_reads
+    from guidebuilder.pdf.write import write_atomic
 
     source = job.school
     try:
         if source.problems:
             raise InputError(source.problems)
         if source.data is not None:
-            from guidebuilder.roster import RosterRow
+            from guidebuilder.load.roster import RosterRow
 
             yaml_source = RosterRow(source.path, source.line, source.slug, source.data, []).source()
             school = school_from_source(yaml_source, source.slug)
@@ -401,7 +402,7 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 def refuse_overwrites(options: BatchOptions, sources, guide_files, jobs, order, manifest: Manifest) -> None:
     """Nothing this run writes may replace a file it reads, nor a file guidebuilder did not write."""
     from guidebuilder.errors import display_path
-    from guidebuilder.outputs import Inputs, check_targets, layout_role
+    from guidebuilder.pdf.outputs import Inputs, check_targets, layout_role
 
     inputs = Inputs()
     if options.roster is not None:
@@ -455,7 +456,7 @@ class BatchOptions:
     force: bool = False
     shard: str | None = None
     combine: Path | None = None
-    print_options: object = None        # guidebuilder.geometry.PrintOptions
+    print_options: object = None        # guidebuilder.pdf.geometry.PrintOptions
 
 
 @dataclass
@@ -525,7 +526,7 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
         present = [options.out_dir / rel for rel in order if (options.out_dir / rel).is_file()
                    and rel in manifest.entries]
         if present:
-            from guidebuilder.printfile import combine_pdfs
+            from guidebuilder.pdf.printfile import combine_pdfs
 
             combine_pdfs(present, options.combine)
             summary.combined = options.combine

@@ -1,0 +1,1 @@
+"""Batch builds: the plan, the worker processes, the manifest and the progress report."""

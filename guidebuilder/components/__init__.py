@@ -1,6 +1,0 @@
-"""Layout components: one small class per markup element (see docs/layouts.md)."""
-
-from guidebuilder.components.base import REGISTRY, Attr, Component, MarkupError, register
-from guidebuilder.components import text, blocks, brand, guide, fold  # noqa: F401  (registers the tags)
-
-__all__ = ["REGISTRY", "Attr", "Component", "MarkupError", "register"]

@@ -1,0 +1,1 @@
+"""Stage 4, write: page templates, tagging and the PDF file (written atomically)."""

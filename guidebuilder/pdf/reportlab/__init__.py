@@ -1,0 +1,1 @@
+"""The ReportLab internals guidebuilder relies on (speed-ups and caches around ReportLab)."""
