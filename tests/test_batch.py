@@ -790,7 +790,7 @@ time.sleep(30)
 def test_a_manifest_temporary_of_a_killed_run_is_removed(tmp_path):
     """A run killed while it saved manifest.json leaves `.manifest.json.*.tmp` in the output
     folder; the next run's clean-up takes it too (not only the PDFs' temporaries)."""
-    from guidebuilder.batch import remove_stale_temporaries
+    from guidebuilder.batch.run import remove_stale_temporaries
 
     (tmp_path / ".manifest.json.x1y2.tmp").write_bytes(b'{"version": 1, "outp')
     (tmp_path / "notes.tmp").write_bytes(b"the user's own file")

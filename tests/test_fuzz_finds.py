@@ -60,7 +60,7 @@ def test_a_value_with_a_line_break_is_quoted_on_one_line(brk, shown):
 
 def test_a_roster_value_with_a_line_break_reads_on_one_line(tmp_path):
     from guidebuilder.load import school_from_source
-    from guidebuilder.roster import read_roster
+    from guidebuilder.load.roster import read_roster
 
     roster = tmp_path / "schools.csv"
     roster.write_bytes(b'name,colors.primary\r\nX,"line\nbreak"\r\n')
