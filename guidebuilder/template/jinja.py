@@ -112,7 +112,7 @@ def _bytecode_cache():
             write_entry(self.where / bucket.key, self.kind, payload)
 
     # Compiled code depends on the environment's options and versions: a new one starts afresh.
-    kind = f"jinja{jinja2.__version__}-sandbox-autoescape-bounded-checked"
+    kind = f"jinja{jinja2.__version__}-sandbox-autoescape-bounded-checked-joins"
     where = folder(kind)
     return None if where is None else CheckedBytecodeCache(where, kind)
 
@@ -129,6 +129,82 @@ MAX_WIDTH = 10_000              # a padding width, or a count given to center, s
 _PADDING_METHODS = {"ljust", "rjust", "center", "zfill", "expandtabs"}
 _WIDE_BRACES = re.compile(r"\{[^{}]*:[^{}]*?(?:\d{5,}|\{)")
 _WIDE_FORMAT = re.compile(r"%[-#0 +]*(?:\*|\d{5,})|%[-#0 +]*\d*\.(?:\*|\d{5,})")
+
+
+def _size(value, limit: int = MAX_MARKUP) -> int:
+    """About how many characters or items `value` holds, nested values included (a list of a
+    long string repeated prints as all of its copies), counted only until past `limit`, so the
+    count itself costs bounded time and never builds the value's text."""
+    total, pending = 0, [value]
+    while pending and total <= limit:
+        item = pending.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, int):
+            total += item.bit_length() * 3 // 10 + 1
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset, range)):
+            if isinstance(item, range) or len(item) > limit:
+                total += len(item)
+            else:
+                pending.extend(item)
+        else:
+            total += 1
+    return total
+
+
+def _short(value, grouped: bool = False) -> str:
+    """A number or text for an error message: long ones abbreviated (not 4,000 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 130:
+        return f"a number of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
+    if isinstance(value, (int, float)):
+        text = f"{value:,}" if grouped else str(value)
+    else:
+        text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text):,} characters)"
+
+
+def _refuse_huge(what: str, size: int) -> None:
+    from jinja2.exceptions import SecurityError
+
+    if size > MAX_MARKUP:
+        raise SecurityError(f"{what} would build a huge value (over {MAX_MARKUP:,} characters or items); "
+                            f"look for a value that keeps doubling or a long text repeated")
+
+
+def _replaced_size(text, old, new, count=None) -> int:
+    """The length of text.replace(old, new, count), without building it."""
+    text, old, new = str(text), str(old), str(new)
+    found = len(text) + 1 if old == "" else text.count(old)
+    if isinstance(count, int) and count >= 0:
+        found = min(found, count)
+    return len(text) + found * (len(new) - len(old))
+
+
+def _formatted_size(template: str, values) -> int:
+    """At most the length of a %-format or str.format result: each placeholder (counted by its
+    "%" or "{") may print the longest value."""
+    if isinstance(values, dict):
+        values = list(values.values())
+    elif not isinstance(values, (tuple, list)):
+        values = [values]
+    longest = max((_size(v) for v in values), default=0)
+    return len(template) + (template.count("%") + template.count("{")) * longest
+
+
+def _bounded_join(join):
+    """Jinja's concat, markup_join and str_join (what `~`, macros and {% set %} blocks build
+    their text with), refusing a result over MAX_MARKUP before building it."""
+    def bounded(parts):
+        parts, size = list(parts), 0
+        for part in parts:
+            size += len(part) if isinstance(part, str) else _size(part)
+            _refuse_huge("joining these texts", size)
+        return join(parts)
+
+    return bounded
 
 
 class _Budget:
@@ -181,8 +257,19 @@ def _counted(iterable):
 
 def _bounded_sandbox_class():
     from jinja2 import nodes
+    from jinja2.compiler import CodeGenerator
     from jinja2.exceptions import SecurityError
     from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class BoundedCodeGenerator(CodeGenerator):
+        """Compiled templates join `~` operands with the runtime's markup_join and str_join,
+        imported once at the top of the module: they are bound to bounded versions right after
+        that import (macro output and {% set %} blocks use environment.concat, bounded below)."""
+
+        def writeline(self, x, node=None, extra=0):
+            super().writeline(x, node, extra)
+            if x.startswith("from jinja2.runtime import "):
+                super().writeline("markup_join, str_join = environment.bounded_joins(markup_join, str_join)")
 
     class BoundedSandbox(ImmutableSandboxedEnvironment):
         """Jinja's sandbox keeps a layout from reaching Python; this also keeps it from running
@@ -190,7 +277,13 @@ def _bounded_sandbox_class():
         padding that would build huge values are refused before they run (Jinja would even fold
         a constant 9**(9**9) while compiling)."""
 
-        intercepted_binops = frozenset({"**", "*", "%"})
+        intercepted_binops = frozenset({"**", "*", "%", "+"})
+        code_generator_class = BoundedCodeGenerator
+        concat = staticmethod(_bounded_join("".join))
+
+        @staticmethod
+        def bounded_joins(*joins):
+            return tuple(_bounded_join(join) for join in joins)
 
         def _parse(self, source, name, filename):
             tree = super()._parse(source, name, filename)
@@ -204,6 +297,8 @@ def _bounded_sandbox_class():
             padding = isinstance(getattr(__obj, "__self__", None), str) and __obj.__name__ in _PADDING_METHODS
             if padding or __obj is __self.globals.get("lipsum"):
                 _check_sizes(__obj.__name__, args, kwargs)  # "x".ljust(10**9), lipsum(10**9)
+            elif isinstance(getattr(__obj, "__self__", None), str):
+                _check_str_method(__obj.__self__, __obj.__name__, args, kwargs)
             return super().call(__context, __obj, *args, **kwargs)
 
         def wrap_str_format(self, value):
@@ -211,16 +306,40 @@ def _bounded_sandbox_class():
             if wrapped is not None and _WIDE_BRACES.search(value.__self__):
                 raise SecurityError(f'the format "{value.__self__[:40]}" pads to a huge width; use a width under '
                                     f"{MAX_WIDTH:,}")
-            return wrapped
+            if wrapped is None:
+                return None
+            template, name = value.__self__, value.__name__
+
+            def bounded_format(*args, **kwargs):  # ("{0}" * 100000).format("x" * 999999)
+                values = [*args, *kwargs.values()]
+                if name == "format_map" and len(args) == 1 and isinstance(args[0], dict):
+                    values = list(args[0].values())
+                _refuse_huge(f".{name}", _formatted_size(template, values))
+                return wrapped(*args, **kwargs)
+
+            return bounded_format
 
         def call_binop(self, context, operator, left, right):
             if operator == "**":
                 _check_power(left, right)
             elif operator == "*":
                 _check_product(left, right)
-            elif operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
-                raise SecurityError(f'the format "{left[:40]}" pads to a huge width; use a width under {MAX_WIDTH:,}')
+            elif operator == "%" and isinstance(left, str):
+                if _WIDE_FORMAT.search(left):
+                    raise SecurityError(f'the format "{left[:40]}" pads to a huge width; use a width under '
+                                        f"{MAX_WIDTH:,}")
+                _refuse_huge("this % format", _formatted_size(left, right))
+            elif operator == "+" and not isinstance(left, (int, float)) and not isinstance(right, (int, float)):
+                _refuse_huge("this +", _size(left) + _size(right))  # a text or list that keeps doubling
             return super().call_binop(context, operator, left, right)
+
+    def _check_str_method(text, name, args, kwargs):
+        if name == "replace" and len(args) >= 2:
+            _refuse_huge(".replace", _replaced_size(text, *args[:3]))
+        elif name == "join" and args:
+            items = args[0] if isinstance(args[0], (list, tuple, str)) else None
+            if items is not None:
+                _refuse_huge(".join", len(text) * len(items) + _size(items))
 
     def _check_sizes(name, args, kwargs):
         if any(isinstance(a, int) and a >= MAX_WIDTH for a in (*args, *kwargs.values())):
@@ -229,7 +348,7 @@ def _bounded_sandbox_class():
     def _check_power(base, exponent):
         if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
             if exponent * math.log10(abs(base)) >= MAX_DIGITS:
-                raise SecurityError(f"{base} ** {exponent} would have over {MAX_DIGITS:,} digits")
+                raise SecurityError(f"{_short(base)} ** {_short(exponent)} would have over {MAX_DIGITS:,} digits")
 
     def _check_product(left, right):
         if isinstance(left, int) and isinstance(right, int):
@@ -237,9 +356,11 @@ def _bounded_sandbox_class():
                 raise SecurityError(f"the product would have over {MAX_DIGITS:,} digits")
             return
         count, sequence = (right, left) if isinstance(right, int) else (left, right)
-        if isinstance(count, int) and hasattr(sequence, "__len__") and len(sequence) * count > MAX_MARKUP:
-            raise SecurityError(f"repeated {count:,} times, it would be {len(sequence) * count:,} characters or "
-                                f"items long, over the {MAX_MARKUP:,} limit")
+        if isinstance(count, int) and hasattr(sequence, "__len__"):
+            size = (len(sequence) if isinstance(sequence, str) else _size(sequence)) * count
+            if size > MAX_MARKUP:
+                raise SecurityError(f"repeated {_short(count, True)} times, it would be {_short(size, True)} characters or "
+                                    f"items long, over the {MAX_MARKUP:,} limit")
 
     return BoundedSandbox
 
@@ -282,8 +403,60 @@ def _guard_filters(env) -> None:
 
         env.filters[name] = filter_
 
-    for name in ("center", "indent", "slice", "format"):
+    for name in ("center", "indent", "slice", "format", "batch"):
         guarded(name)
+    _guard_growing_filters(env)
+
+
+def _guard_growing_filters(env) -> None:
+    """Jinja's filters whose result can be far longer than their input refuse a result over
+    MAX_MARKUP before building it: ("x"*999999)|replace("x", "x"*999999) took all memory."""
+    import inspect
+    from functools import wraps
+
+    def size_of_replace(a):
+        return _replaced_size(a["s"], a["old"], a["new"], a.get("count"))
+
+    def size_of_join(a):
+        items = a["value"]
+        return len(str(a.get("d", ""))) * len(items) + _size(items)
+
+    def size_of_sum(a):
+        start = a.get("start", 0)
+        return 0 if isinstance(start, (int, float)) else _size(start) + _size(a["iterable"])
+
+    def size_of_indent(a):
+        width, text = a.get("width", 4), str(a["s"])
+        return len(text) + (len(width) * (text.count("\n") + 1) if isinstance(width, str) else 0)
+
+    def size_of_wordwrap(a):
+        text = str(a["s"])
+        return len(text) + len(str(a.get("wrapstring") or "")) * len(text)
+
+    def size_of_format(a):
+        return _formatted_size(str(a["value"]), [*a.get("args", ()), *a.get("kwargs", {}).values()])
+
+    def bounded(name, size_of, listed=None):
+        original = env.filters[name]
+        signature = inspect.signature(original)
+
+        @wraps(original)  # keeps Jinja's pass_* marks
+        def filter_(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            named = bound.arguments
+            if listed is not None and listed in named and not isinstance(named[listed], (str, list, tuple)):
+                named[listed] = list(named[listed])  # an iterator is read once: here, and handed on as a list
+            _refuse_huge(f"|{name}", size_of(named))
+            return original(*bound.args, **bound.kwargs)
+
+        env.filters[name] = filter_
+
+    bounded("replace", size_of_replace)
+    bounded("join", size_of_join, listed="value")
+    bounded("sum", size_of_sum, listed="iterable")
+    bounded("indent", size_of_indent)
+    bounded("wordwrap", size_of_wordwrap)
+    bounded("format", size_of_format)
 
 
 def render_markup(layout_file: Path, search_path: tuple[Path, ...], **context) -> str:
