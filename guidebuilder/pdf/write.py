@@ -152,6 +152,7 @@ def _fold_frames(story: list, ctx, frame):
     from reportlab.platypus import FrameBreak, PageTemplate
 
     from guidebuilder.render.components.fold import panel_insets
+    from guidebuilder.pdf.reportlab.platypus import frame_size
     from guidebuilder.render.flowables import PanelStart, stacked_height
     from guidebuilder.pdf.geometry import FOLD_ORDER, fold_panels
 
@@ -171,9 +172,10 @@ def _fold_frames(story: list, ctx, frame):
         inset_left, inset_right = panel_insets(ctx, left, right)
         frames[name] = frame(left + inset_left, margin, right - left - inset_left - inset_right,
                              height - 2 * margin, name)
-        needed = stacked_height(panels[name], frames[name]._width, frames[name]._height)
-        if needed > frames[name]._height + 0.5:
-            overflowing.append(f'"{name}" by {(needed - frames[name]._height) / 72:.2f} in')
+        frame_width, frame_height = frame_size(frames[name])
+        needed = stacked_height(panels[name], frame_width, frame_height)
+        if needed > frame_height + 0.5:
+            overflowing.append(f'"{name}" by {(needed - frame_height) / 72:.2f} in')
     if overflowing:
         raise BuildError(f"panels overflow: {', '.join(overflowing)}; shorten what the layout puts there")
     flow = []
