@@ -89,7 +89,7 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: Prin
     """
     from guidebuilder.render.assets import AssetCache
     from guidebuilder.render.parse import RenderContext
-    from guidebuilder.pdf.write import PAGE_SIZES, TooLarge, render_pdf
+    from guidebuilder.pdf.pages import PAGE_SIZES, TooLarge, render_pdf
 
     width, height = PAGE_SIZES[size_name]
     if root["orientation"] == "landscape":
@@ -135,10 +135,10 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: Prin
 
 def _overflow(flowables, ctx) -> float:
     """Roughly how much taller than one page the content is, in points."""
+    from guidebuilder.pdf.pages import first_frame_height
     from guidebuilder.render.flowables import stacked_height
-    from guidebuilder.pdf.write import frame_bottom
 
-    frame_height = ctx.page_height - ctx.theme.page("margin") - frame_bottom(ctx.theme)
+    frame_height = first_frame_height(ctx)
     return max(0.0, stacked_height(flowables, ctx.frame_width, frame_height, skip_flexible=True) - frame_height)
 
 

@@ -252,7 +252,7 @@ class RuledLines(Flowable):
 
 
 class PanelStart(Flowable):
-    """Marks where a brochure panel's content begins (see write.py)."""
+    """Marks where a brochure panel's content begins (see pdf/pages.py)."""
 
     def __init__(self, name: str):
         super().__init__()
@@ -266,7 +266,7 @@ class PanelStart(Flowable):
 
 
 class ColumnsEnd(Flowable):
-    """Marks where the columns end; what follows starts a new full-width page (see write.py)."""
+    """Marks where the columns end; what follows starts a new full-width page (see pdf/pages.py)."""
 
     def wrap(self, aw, ah):
         return 0, 0
@@ -276,7 +276,7 @@ class ColumnsEnd(Flowable):
 
 
 class ColumnsStart(Flowable):
-    """Marks where the story leaves full width and flows through columns (see write.py)."""
+    """Marks where the story leaves full width and flows through columns (see pdf/pages.py)."""
 
     def __init__(self, count: int, gutter: float):
         super().__init__()
