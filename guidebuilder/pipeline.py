@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guidebuilder.load import locations
 from guidebuilder.errors import BuildError, InputError, Problem
@@ -17,17 +18,21 @@ from guidebuilder.pdf.geometry import Geometry, PrintOptions
 from guidebuilder.render.glyphs import check_glyphs
 from guidebuilder.load import load_guide_source, load_school_source
 
+if TYPE_CHECKING:
+    from guidebuilder.load.models import Guide, School
+    from guidebuilder.load.yamlsource import YamlSource
+
 LAYOUTS = ("handout", "checklist")
 
 
 @dataclass(frozen=True)
 class Inputs:
-    guide: object
+    guide: Guide
     guide_file: Path
-    school: object
+    school: School
     school_file: Path
-    guide_source: object = None    # the YAML behind them, for line numbers in later checks
-    school_source: object = None
+    guide_source: YamlSource | None = None    # the YAML behind them, for line numbers in later checks
+    school_source: YamlSource | None = None
 
 
 def load_inputs(guide: str | None, school: str | None) -> Inputs:

@@ -74,16 +74,16 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
     from guidebuilder.render.colours import as_cmyk
 
     rlspeedups.install()
-    theme, info = ctx.theme, ctx.info
+    theme, settings = ctx.theme, ctx.document
     margin = theme.page("margin")
     footer_room = frame_bottom(theme)
     buffer = BytesIO()
     doc = BaseDocTemplate(
         buffer, pagesize=ctx.geometry.media, leftMargin=margin, rightMargin=margin, topMargin=margin,
-        bottomMargin=footer_room, title=info.get("title") or "", author=info.get("author") or "",
-        subject=info.get("subject") or "", keywords=info.get("keywords") or "",
+        bottomMargin=footer_room, title=settings.title or "", author=settings.author or "",
+        subject=settings.subject or "", keywords=settings.keywords or "",
         creator=f"guidebuilder {__version__}", producer=f"guidebuilder {__version__} (ReportLab)",
-        lang=info.get("lang") or "en", invariant=1, initialFontName=theme.fonts.regular,
+        lang=settings.lang or "en", invariant=1, initialFontName=theme.fonts.regular,
         initialFontSize=10, initialLeading=12, displayDocTitle=1,
         enforceColorSpace=as_cmyk if ctx.options is not None and ctx.options.cmyk else None,
     )
@@ -127,7 +127,7 @@ def _frames(story: list, ctx, bottom: float):
         col = (inner - gutter * (count - 1)) / count
         return [frame(margin + i * (col + gutter), bottom, col, top - bottom, f"{name}-{i + 1}") for i in range(count)]
 
-    if ctx.info.get("fold") == "letter":
+    if ctx.document.folded:
         return _fold_frames(story, ctx, frame)
     full_first = [frame(margin, bottom, inner, first_frame_height(ctx), "first")]
     full_later = [frame(margin, bottom, inner, later_top - bottom, "later")]
@@ -194,7 +194,7 @@ def _furniture(canvas, page: int, total: int, ctx) -> None:
     """The slim band on pages after the first and the footer on every page."""
     from reportlab.lib.colors import HexColor
 
-    theme, info, geometry = ctx.theme, ctx.info, ctx.geometry
+    theme, settings, geometry = ctx.theme, ctx.document, ctx.geometry
     width, height, bleed = ctx.page_width, ctx.page_height, geometry.bleed
     margin = theme.page("margin")
     small, _ = theme.size("small")
@@ -205,10 +205,10 @@ def _furniture(canvas, page: int, total: int, ctx) -> None:
         canvas.setLineWidth(0.5)
         for x0, y0, x1, y1 in geometry.crop_marks_lines():
             canvas.line(x0, y0, x1, y1)
-    if geometry.crop_marks and info.get("fold") == "letter":
+    if geometry.crop_marks and settings.folded:
         _fold_marks(canvas, ctx, page)
     canvas.translate(geometry.offset, geometry.offset)  # from here on, trim coordinates
-    if page > 1 and info.get("running-header"):
+    if page > 1 and settings.running_header:
         band_h = theme.page("running_header")
         fill = theme.colour("band")
         canvas.setFillColor(HexColor(fill))
@@ -219,10 +219,9 @@ def _furniture(canvas, page: int, total: int, ctx) -> None:
         # Centred in the band, but never within the 0.25 in a print shop may trim into.
         baseline = min(height - band_h / 2 - size * 0.35, height - SAFE_MARGIN - size * 0.75)
         canvas.drawString(margin, baseline, ctx.school.name)
-        if info.get("running-header"):
-            canvas.setFont(theme.fonts.regular, size)
-            canvas.drawRightString(width - margin, baseline, info["running-header"])
-    if not info.get("footer") and not info.get("page-numbers", True):
+        canvas.setFont(theme.fonts.regular, size)
+        canvas.drawRightString(width - margin, baseline, settings.running_header)
+    if not settings.footer and not settings.page_numbers:
         canvas.restoreState()
         return
     footer_y = theme.page("footer") - small
@@ -231,9 +230,9 @@ def _furniture(canvas, page: int, total: int, ctx) -> None:
     canvas.line(margin, footer_y + small + 4, width - margin, footer_y + small + 4)
     canvas.setFillColor(HexColor(theme.muted))
     canvas.setFont(theme.fonts.regular, small)
-    if info.get("footer"):
-        canvas.drawString(margin, footer_y, info["footer"])
-    if info.get("page-numbers", True):
+    if settings.footer:
+        canvas.drawString(margin, footer_y, settings.footer)
+    if settings.page_numbers:
         canvas.drawRightString(width - margin, footer_y, f"Page {page} of {total}")
     canvas.restoreState()
 

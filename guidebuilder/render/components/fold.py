@@ -18,7 +18,7 @@ class FoldPanel(Component):
     def build(self, ctx):
         from guidebuilder.render.flowables import PanelStart
 
-        if ctx.info.get("fold") != "letter":
+        if not ctx.document.folded:
             raise MarkupError(self.line, '<fold-panel> needs <document fold="letter">')
         _, left, right = fold_panels(ctx.page_width)[self["name"]]
         inner_left, inner_right = panel_insets(ctx, left, right)

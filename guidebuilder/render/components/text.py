@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from guidebuilder.render.components.base import Attr, Component, boolean, choice, positive, register
+from guidebuilder.render.settings import DocumentSettings
 from guidebuilder.render.stylesheet import parse_length
 from guidebuilder.pdf.tagging import tag
 
@@ -76,7 +77,7 @@ class Document(Component):
     }
 
     def build(self, ctx):
-        ctx.info.update(self.attrs)
+        ctx.document = DocumentSettings.from_attributes(self.attrs)
         return self.build_children(ctx)
 
 
