@@ -15,6 +15,7 @@ PAGE_SIZES = {"letter": (612.0, 792.0), "a4": (595.2756, 841.8898)}
 def _numbered_canvas(furniture, geometry):
     """A canvas that holds its pages until the end, so each footer can say 'Page N of M'.
     It writes a tagged PDF (see tagging.py); the furniture is a pagination artifact."""
+    from guidebuilder.pdf.reportlab.canvas import hold_page, resume_page
     from guidebuilder.pdf.tagging import TaggedCanvas, artifact
 
     class NumberedCanvas(TaggedCanvas):
@@ -26,15 +27,14 @@ def _numbered_canvas(furniture, geometry):
                 self.setBleedBox(geometry.bleed_box)
 
         def showPage(self):
-            self._saved_pages.append(dict(self.__dict__))
-            self._startPage()
+            self._saved_pages.append(hold_page(self))
 
         def save(self):
             total = len(self._saved_pages)
             for state in self._saved_pages:
-                self.__dict__.update(state)
+                number = resume_page(self, state)
                 with artifact(self, "Pagination"):
-                    furniture(self, self._pageNumber, total)
+                    furniture(self, number, total)
                 super().showPage()
             super().save()
 

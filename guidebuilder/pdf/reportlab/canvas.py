@@ -1,10 +1,11 @@
 """Canvas internals: page and annotation hooks, raw content-stream operators and a copy of
 PDFDocument.GetPDFData that packs objects into an object stream (used by pdf/tagging.py).
 
-Relies on (each covered by tests/test_tagging.py): Canvas._code, Canvas._startPage,
-Canvas._setAnnotations(page) called by showPage, Canvas._addAnnotation, Canvas._annotationrefs,
-Canvas._pageNumber, Canvas._doc, Canvas._filename, PDFPage.__NoDefault__ listing the keys it
-writes, page objects named "Page<n>" by PDFDocument, PDFDocument.__accum__ and _pdfVersion.
+Relies on (covered by tests/test_tagging.py and the byte-identity tests): Canvas._code,
+Canvas._startPage, Canvas._setAnnotations(page) called by showPage, Canvas._addAnnotation,
+Canvas._annotationrefs, Canvas._pageNumber, Canvas._doc, Canvas._filename, a canvas's page
+state being its __dict__ (hold_page), PDFPage.__NoDefault__ listing the keys it writes, page
+objects named "Page<n>" by PDFDocument, PDFDocument.__accum__ and _pdfVersion.
 """
 
 from __future__ import annotations
@@ -157,3 +158,17 @@ def packed_pdf_data(canvas, placeholder, placeholder_objects) -> bytes:
             + ids + f"/Filter/FlateDecode/Length {len(table)}>>\nstream\n".encode("latin-1") + table
             + f"\nendstream\nendobj\nstartxref\n{xref_offset}\n%%EOF\n".encode("latin-1"))
     return out.format(doc)
+
+
+def hold_page(canvas) -> dict:
+    """Set the finished page aside (its whole canvas state) and start the next one, so that
+    furniture needing the page count ("Page N of M") can be drawn on it at the end."""
+    state = dict(canvas.__dict__)
+    canvas._startPage()
+    return state
+
+
+def resume_page(canvas, state: dict) -> int:
+    """Make a page set aside by hold_page the current one again; returns its number (from 1)."""
+    canvas.__dict__.update(state)
+    return canvas._pageNumber
