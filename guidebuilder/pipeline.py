@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guidebuilder.load import locations
 from guidebuilder.errors import BuildError, InputError, Problem
@@ -17,17 +18,21 @@ from guidebuilder.pdf.geometry import Geometry, PrintOptions
 from guidebuilder.render.glyphs import check_glyphs
 from guidebuilder.load import load_guide_source, load_school_source
 
+if TYPE_CHECKING:
+    from guidebuilder.load.models import Guide, School
+    from guidebuilder.load.yamlsource import YamlSource
+
 LAYOUTS = ("handout", "checklist")
 
 
 @dataclass(frozen=True)
 class Inputs:
-    guide: object
+    guide: Guide
     guide_file: Path
-    school: object
+    school: School
     school_file: Path
-    guide_source: object = None    # the YAML behind them, for line numbers in later checks
-    school_source: object = None
+    guide_source: YamlSource | None = None    # the YAML behind them, for line numbers in later checks
+    school_source: YamlSource | None = None
 
 
 def load_inputs(guide: str | None, school: str | None) -> Inputs:
@@ -89,7 +94,7 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: Prin
     """
     from guidebuilder.render.assets import AssetCache
     from guidebuilder.render.parse import RenderContext
-    from guidebuilder.pdf.write import PAGE_SIZES, TooLarge, render_pdf
+    from guidebuilder.pdf.pages import PAGE_SIZES, TooLarge, render_pdf
 
     width, height = PAGE_SIZES[size_name]
     if root["orientation"] == "landscape":
@@ -135,10 +140,10 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: Prin
 
 def _overflow(flowables, ctx) -> float:
     """Roughly how much taller than one page the content is, in points."""
+    from guidebuilder.pdf.pages import first_frame_height
     from guidebuilder.render.flowables import stacked_height
-    from guidebuilder.pdf.write import frame_bottom
 
-    frame_height = ctx.page_height - ctx.theme.page("margin") - frame_bottom(ctx.theme)
+    frame_height = first_frame_height(ctx)
     return max(0.0, stacked_height(flowables, ctx.frame_width, frame_height, skip_flexible=True) - frame_height)
 
 

@@ -1,4 +1,4 @@
-"""The caches around ReportLab (guidebuilder/ttfcache.py, rlspeedups.py, and the disk cache of
+"""The caches around ReportLab (guidebuilder/pdf/reportlab/ttfcache.py, rlspeedups.py, and the disk cache of
 parsed fonts, SVG logos and QR codes) must never change a byte: the same documents built by plain
 ReportLab, with cold caches and with warm ones (in the process and on disk) are identical."""
 

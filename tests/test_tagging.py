@@ -1,5 +1,5 @@
 """Tagged PDF (PDF/UA-1): what the `pdfua` checker does not look at, read back with pikepdf,
-plus regression tests for each ReportLab internal that guidebuilder/tagging.py relies on."""
+plus regression tests for each ReportLab internal that guidebuilder/pdf/tagging.py and pdf/reportlab/ rely on."""
 
 from __future__ import annotations
 

@@ -15,11 +15,15 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guidebuilder import __version__
 from guidebuilder.load import locations
 from guidebuilder.errors import GuidebuilderError, InputError, Problem
 from guidebuilder.batch.manifest import Manifest, combine, entry, file_digest, journal_record, stat_of, tree_digest
+
+if TYPE_CHECKING:
+    from guidebuilder.pdf.geometry import PrintOptions
 
 
 @dataclass
@@ -52,7 +56,7 @@ class Job:
     outputs: list[Output]
     out_dir: Path
     page_size: str | None
-    options: object = None              # guidebuilder.pdf.geometry.PrintOptions
+    options: PrintOptions | None = None
 
 
 @dataclass
@@ -456,7 +460,7 @@ class BatchOptions:
     force: bool = False
     shard: str | None = None
     combine: Path | None = None
-    print_options: object = None        # guidebuilder.pdf.geometry.PrintOptions
+    print_options: PrintOptions | None = None
 
 
 @dataclass

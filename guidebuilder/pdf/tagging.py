@@ -17,13 +17,11 @@ How it fits together:
   StructTreeRoot with its ParentTree, /MarkInfo, XMP metadata (dc:title, pdfuaid:part 1),
   /StructParents and /Tabs /S on the pages, /StructParent on annotations, PDF 1.7.
 
-ReportLab internals this relies on (pinned in pyproject.toml, each covered by a test in
-tests/test_tagging.py): Canvas._code, Canvas._setAnnotations(page) called by showPage,
-Canvas._addAnnotation, Canvas._pageNumber, page objects named "Page<n>" by PDFDocument,
-PDFPage.__NoDefault__ listing the keys it writes, PDFCatalog's StructTreeRoot / MarkInfo /
-Metadata slots, Paragraph.split building its parts with self.__class__, Table's renderCB
-(passed on to the parts of a split table), ListFlowable._content of LIIndenters and
-LIIndenter._bullet / _flowable.
+The ReportLab internals this relies on are reached through guidebuilder/pdf/reportlab/
+(canvas.py: content-stream operators, page and annotation hooks, the file writer; platypus.py:
+list items and table render callbacks). Besides those it relies on PDFCatalog's StructTreeRoot /
+MarkInfo / Metadata slots, Paragraph.split building its parts with self.__class__ and Table's
+renderCB being passed on to the parts of a split table (each covered by tests/test_tagging.py).
 """
 
 from __future__ import annotations
@@ -32,7 +30,9 @@ import itertools
 from contextlib import contextmanager, nullcontext
 from guidebuilder.render.markup import escape as _xml_escape
 
-from reportlab.pdfgen.canvas import Canvas
+from guidebuilder.pdf.reportlab import platypus
+from guidebuilder.pdf.reportlab.canvas import (HookedCanvas, declare_page_keys, emit, object_number, packed_pdf_data,
+                                               page_index, page_reference, pdf_document)
 
 PDF_VERSION = (1, 7)
 
@@ -65,7 +65,7 @@ def tag(flowable, role: str, alt: str | None = None, parent: Node | None = None)
     if isinstance(flowable, ListFlowable):
         _tag_list_flowable(flowable, parent)
     elif isinstance(flowable, Table):
-        flowable._renderCB = _TableTags(Node(role, parent=parent), 1 if flowable.repeatRows else 0)
+        platypus.set_render_callback(flowable, _TableTags(Node(role, parent=parent), 1 if flowable.repeatRows else 0))
     else:
         # A top-level element reads where its flowable was made; one in a group, where it was put.
         flowable._tag = Node(role, alt, parent, seq=None if parent else getattr(flowable, "_seq", None))
@@ -97,11 +97,11 @@ def tag_list(items, parent: Node | None = None) -> Node:
 @contextmanager
 def _artifact(tagger, canvas, kind):
     tagger.artifacts += 1
-    canvas._code.append(f"/Artifact <</Type /{kind}>> BDC" if kind else "/Artifact BMC")
+    emit(canvas, f"/Artifact <</Type /{kind}>> BDC" if kind else "/Artifact BMC")
     try:
         yield
     finally:
-        canvas._code.append("EMC")
+        emit(canvas, "EMC")
         tagger.artifacts -= 1
 
 
@@ -169,12 +169,12 @@ class _MarkedBullet:
 
 def _tag_list_flowable(flowable, parent):
     lst = Node("L", parent=parent)
-    for indenter in flowable._content:  # LIIndenters, one per item (a split keeps the bullet on the first part)
+    for item in platypus.list_items(flowable):  # one per item (a split keeps the bullet on the first part)
         li = Node("LI", parent=lst)
-        bullet = indenter.__dict__.get("_bullet")
+        bullet = platypus.item_bullet(item)
         if bullet is not None:
-            indenter._bullet = _MarkedBullet(bullet, Node("Lbl", parent=li))
-        tag(indenter.__dict__["_flowable"], "LBody", parent=li)
+            platypus.set_item_bullet(item, _MarkedBullet(bullet, Node("Lbl", parent=li)))
+        tag(platypus.item_body(item), "LBody", parent=li)
 
 
 class _TableTags:
@@ -269,16 +269,16 @@ class _Tagger:
         marks = canvas._page_marks
         mcid = len(marks)
         marks.append(node)
-        node.items.append((canvas._pageNumber - 1, mcid))
-        canvas._code.append(f"/{node.role} <</MCID {mcid}>> BDC")
+        node.items.append((page_index(canvas), mcid))
+        emit(canvas, f"/{node.role} <</MCID {mcid}>> BDC")
         self.open = node
 
     def end(self, canvas) -> None:
-        canvas._code.append("EMC")
+        emit(canvas, "EMC")
         self.open = None
 
 
-class TaggedCanvas(Canvas):
+class TaggedCanvas(HookedCanvas):
     """A canvas that writes a tagged PDF: marked content, structure tree, PDF/UA metadata."""
 
     def __init__(self, *args, **kwargs):
@@ -288,8 +288,7 @@ class TaggedCanvas(Canvas):
         self._lang = kwargs.get("lang") or "en"
         super().__init__(*args, **kwargs)
 
-    def _startPage(self):
-        super()._startPage()
+    def page_started(self):
         self._page_marks = []
 
     def linkURL(self, url, rect, relative=0, thickness=0, color=None, dashArray=None, kind="URI", **kw):
@@ -302,8 +301,7 @@ class TaggedCanvas(Canvas):
         finally:
             self._annotation_kind = None
 
-    def _addAnnotation(self, annotation, name=None, addtopage=1):
-        super()._addAnnotation(annotation, name, addtopage)
+    def annotation_added(self, annotation, reference, addtopage):
         tagger = self._tagger
         if not addtopage or tagger.artifacts:
             return
@@ -313,31 +311,26 @@ class TaggedCanvas(Canvas):
             node = owner
         else:
             node = Node(kind, parent=owner)
-        node.items.append((self._pageNumber - 1, self._annotationrefs[-1]))
-        tagger.annotations.append((annotation, self._pageNumber - 1, node))
+        node.items.append((page_index(self), reference))
+        tagger.annotations.append((annotation, page_index(self), node))
 
-    def _setAnnotations(self, page):
-        from reportlab.pdfbase.pdfdoc import PDFName, PDFPage
+    def page_finishing(self, page, has_annotations):
+        from reportlab.pdfbase.pdfdoc import PDFName
 
-        super()._setAnnotations(page)
-        index = self._pageNumber - 1
-        page.__NoDefault__ = PDFPage.__NoDefault__ + ["StructParents", "Tabs"]
+        index = page_index(self)
+        declare_page_keys(page, ["StructParents", "Tabs"])
         page.StructParents = index
-        if self._annotationrefs:
+        if has_annotations:
             page.Tabs = PDFName("S")
         self._tagger.pages[index] = self._page_marks
 
     def save(self):
-        if len(self._code):
-            self.showPage()
+        self.show_page_if_drawn()
         _write_structure(self)
-        data = _pdf_data(self)
-        target = self._filename
-        if hasattr(target, "write"):
-            target.write(data)
-        else:
-            with open(target, "wb") as handle:
-                handle.write(data)
+        tagger = self._tagger
+        data = packed_pdf_data(self, tagger.tree, lambda tree_number, last: _structure_objects(
+            tagger, pdf_document(self), tree_number, last))
+        self.write_out(data)
 
 
 def _write_structure(canvas) -> None:
@@ -345,7 +338,7 @@ def _write_structure(canvas) -> None:
     catalog its StructTreeRoot, MarkInfo and XMP metadata."""
     from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFObject, XMP
 
-    tagger, doc = canvas._tagger, canvas._doc
+    tagger, doc = canvas._tagger, pdf_document(canvas)
     used = set()
     for node in [n for marks in tagger.pages.values() for n in marks] + [a[2] for a in tagger.annotations]:
         while node is not None and node not in used:
@@ -376,7 +369,6 @@ def _structure_objects(tagger, doc, tree_number: int, first: int) -> list[tuple[
     """The StructTreeRoot and the structure elements (numbered from `first`) as (number, bytes)."""
     from reportlab.pdfbase.pdfdoc import PDFString
 
-    numbers = doc.idToObjectNumberAndVersion
     order = []
 
     def number(node):
@@ -391,7 +383,7 @@ def _structure_objects(tagger, doc, tree_number: int, first: int) -> list[tuple[
     def page(index):
         ref = pages.get(index)
         if ref is None:
-            ref = pages[index] = "%d 0 R" % numbers[f"Page{index + 1}"][0]  # PDFDocument names page n "Page<n>"
+            ref = pages[index] = page_reference(doc, index)
         return ref
 
     objects = []
@@ -411,7 +403,7 @@ def _structure_objects(tagger, doc, tree_number: int, first: int) -> list[tuple[
                 kids.append(str(item) if item_page == first_page else
                             f"<</Type/MCR/Pg {page(item_page)}/MCID {item}>>")
             else:
-                kids.append(f"<</Type/OBJR/Obj {numbers[item.name][0]} 0 R/Pg {page(item_page)}>>")
+                kids.append(f"<</Type/OBJR/Obj {object_number(doc, item)} 0 R/Pg {page(item_page)}>>")
         kids += [f"{kid.ref} 0 R" for kid in node.kids]
         if kids:
             out.append("/K " + (kids[0] if len(kids) == 1 else "[" + " ".join(kids) + "]"))
@@ -426,78 +418,6 @@ def _structure_objects(tagger, doc, tree_number: int, first: int) -> list[tuple[
     objects.append((tree_number, (f"<</Type/StructTreeRoot/K {tagger.root.ref} 0 R/ParentTree<</Nums["
                                   + " ".join(nums) + f"]>>/ParentTreeNextKey {key}>>").encode("latin-1")))
     return objects
-
-
-def _pdf_data(canvas) -> bytes:
-    """The file, as PDFDocument.GetPDFData writes it, but with every object that is not a stream
-    packed into one compressed object stream and a cross-reference stream (PDF 1.5+) instead of
-    the table: the structure tree is hundreds of small objects that would grow the file a lot."""
-    import zlib
-
-    from reportlab.pdfbase.pdfdoc import PDFFile, NoEncryption, format as pdf_format
-
-    doc = canvas._doc
-    assert isinstance(doc.encrypt, NoEncryption), "tagged output does not support encryption"
-    for font in doc.delayedFonts:
-        font.addObjects(doc)
-    doc.info.invariant = doc.invariant
-    doc.info.digest(doc.signature)
-    doc.Reference(doc.Catalog)
-    doc.Reference(doc.info)
-    doc.Outlines.prepare(doc, canvas)
-    if doc.Outlines.ready < 0:
-        doc.Catalog.Outlines = None
-    doc.encrypt.prepare(doc)
-    catalog_ref, info_ref = doc.Reference(doc.Catalog), doc.Reference(doc.info)
-    numbers, objects = doc.numberToId, doc.idToObject
-    tree = canvas._tagger.tree
-    out = doc.__accum__ = PDFFile(doc._pdfVersion)
-    offsets, packed = {}, []
-    counter, tree_number = 0, None
-    while True:  # objects may be added while others are formatted
-        counter += 1
-        if counter not in numbers:
-            break
-        obj = objects[numbers[counter]]
-        if obj is tree:
-            tree_number = counter
-            continue
-        body = pdf_format(obj, doc, toplevel=1)
-        if body.rstrip().endswith(b"endstream"):
-            offsets[counter] = out.add(b"%d 0 obj\n" % counter + body + (b"" if body.endswith(b"\n") else b"\n")
-                                       + b"endobj\n")
-        else:
-            packed.append((counter, body))
-    del doc.__accum__
-    packed += _structure_objects(canvas._tagger, doc, tree_number, counter)
-    stream_number = max(n for n, _ in packed) + 1
-    header, data, position = [], [], 0
-    for number, body in packed:
-        header.append(f"{number} {position}")
-        data.append(body)
-        position += len(body) + 1
-    head = (" ".join(header) + "\n").encode("latin-1")
-    content = zlib.compress(head + b"\n".join(data) + b"\n")
-    offsets[stream_number] = out.add(
-        f"{stream_number} 0 obj\n<</Type/ObjStm/N {len(packed)}/First {len(head)}/Filter/FlateDecode"
-        f"/Length {len(content)}>>\nstream\n".encode("latin-1") + content + b"\nendstream\nendobj\n")
-    xref_number = stream_number + 1
-    xref_offset = offsets[xref_number] = out.offset
-    index = {number: i for i, (number, _) in enumerate(packed)}
-    rows = [b"\x00\x00\x00\x00\x00\xff\xff"]
-    for number in range(1, xref_number + 1):
-        if number in offsets:
-            rows.append(b"\x01" + offsets[number].to_bytes(4, "big") + b"\x00\x00")
-        else:
-            rows.append(b"\x02" + stream_number.to_bytes(4, "big") + index[number].to_bytes(2, "big"))
-    table = zlib.compress(b"".join(rows))
-    ids = doc.ID()
-    ids = ids[ids.index(b"["):ids.index(b"]") + 1]
-    out.add(f"{xref_number} 0 obj\n<</Type/XRef/Size {xref_number + 1}/W[1 4 2]/Root "
-            f"{catalog_ref.format(doc).decode()}/Info {info_ref.format(doc).decode()}/ID ".encode("latin-1")
-            + ids + f"/Filter/FlateDecode/Length {len(table)}>>\nstream\n".encode("latin-1") + table
-            + f"\nendstream\nendobj\nstartxref\n{xref_offset}\n%%EOF\n".encode("latin-1"))
-    return out.format(doc)
 
 
 def _xmp(title, author, subject, producer, lang) -> bytes:

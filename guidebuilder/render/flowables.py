@@ -7,48 +7,12 @@ from functools import lru_cache
 from reportlab.lib.colors import HexColor
 from reportlab.platypus import Flowable, HRFlowable, Paragraph
 
+from guidebuilder.pdf.reportlab.platypus import CachedParagraph, kept_content, svg_default_font
 from guidebuilder.pdf.tagging import Tagged, artifact
 
 
-class FastParagraph(Tagged, Paragraph):
-    """A Paragraph that parses each (text, style) once per process and breaks its lines once
-    per width. Styles are shared by value across schools (see Theme.style), so in a batch the
-    guide's body text is parsed and broken into lines once per worker, not once per school."""
-
-    _parsed: dict = {}
-    _broken: dict = {}
-
-    @classmethod
-    def make(cls, text: str, style) -> "FastParagraph":
-        key = (text, id(style))
-        parsed = cls._parsed.get(key)
-        if parsed is not None and parsed[3] is not style:  # an id reused after its style was freed
-            parsed = None
-        if parsed is None:
-            if len(cls._parsed) > 3000:  # bounded: a batch worker sees every school's own texts
-                cls._parsed.clear()
-                cls._broken.clear()
-            paragraph = cls(text, style)
-            cls._parsed[key] = (paragraph.style, paragraph.frags, paragraph.bulletText, style)
-        else:
-            paragraph = cls(text, parsed[0], bulletText=parsed[2], frags=parsed[1])
-        paragraph._key, paragraph._source_style = key, style  # holding the style keeps its id ours
-        return paragraph
-
-    def wrap(self, availWidth, availHeight):
-        if getattr(self, "_wrapped_at", None) == availWidth and hasattr(self, "blPara"):
-            return self.width, self.height
-        key = getattr(self, "_key", None)
-        broken = self._broken.get((key, availWidth)) if key else None
-        if broken is not None and broken[3] is self._source_style:
-            self.blPara, self.height, self._wrapWidths = broken[:3]
-            self.width = availWidth
-        else:
-            super().wrap(availWidth, availHeight)
-            if key:
-                self._broken[(key, availWidth)] = (self.blPara, self.height, self._wrapWidths, self._source_style)
-        self._wrapped_at = availWidth
-        return self.width, self.height
+class FastParagraph(Tagged, CachedParagraph):
+    """A tagged paragraph, parsed once per (text, style) and broken into lines once per width."""
 
 
 @lru_cache(maxsize=1)
@@ -68,8 +32,8 @@ def stacked_height(flowables, width: float, available: float, skip_flexible: boo
     for i, f in enumerate(flowables):
         if skip_flexible and getattr(f, "flexible", False):
             continue
-        content = getattr(f, "_content", None)
-        if content is not None and f.__class__.__name__ == "KeepTogether":
+        content = kept_content(f)
+        if content is not None:
             h = stacked_height(content, width, available)  # KeepTogether.wrap claims huge heights
         else:
             _, h = f.wrapOn(canvas, width, available)
@@ -240,15 +204,9 @@ class Picture(Tagged, Flowable):
                 box.rect(0, 0, self.image.width, self.image.height)
                 c.clipPath(box, stroke=0, fill=0)
             from reportlab.graphics import renderPDF
-            from reportlab.graphics.shapes import STATE_DEFAULTS
 
-            # The renderer's starting state names Helvetica, which would add an unembedded font.
-            default_font = STATE_DEFAULTS["fontName"]
-            STATE_DEFAULTS["fontName"] = self.fonts.regular
-            try:
+            with svg_default_font(self.fonts.regular):
                 renderPDF.draw(drawing, c, 0, 0)
-            finally:
-                STATE_DEFAULTS["fontName"] = default_font
             c.restoreState()
         else:
             reader = self.image.reader_for(self.image_width, self.image_height)
@@ -294,7 +252,7 @@ class RuledLines(Flowable):
 
 
 class PanelStart(Flowable):
-    """Marks where a brochure panel's content begins (see write.py)."""
+    """Marks where a brochure panel's content begins (see pdf/pages.py)."""
 
     def __init__(self, name: str):
         super().__init__()
@@ -308,7 +266,7 @@ class PanelStart(Flowable):
 
 
 class ColumnsEnd(Flowable):
-    """Marks where the columns end; what follows starts a new full-width page (see write.py)."""
+    """Marks where the columns end; what follows starts a new full-width page (see pdf/pages.py)."""
 
     def wrap(self, aw, ah):
         return 0, 0
@@ -318,7 +276,7 @@ class ColumnsEnd(Flowable):
 
 
 class ColumnsStart(Flowable):
-    """Marks where the story leaves full width and flows through columns (see write.py)."""
+    """Marks where the story leaves full width and flows through columns (see pdf/pages.py)."""
 
     def __init__(self, count: int, gutter: float):
         super().__init__()
@@ -334,11 +292,10 @@ class ColumnsStart(Flowable):
 def unkept(flowables) -> list:
     """KeepTogether wrappers opened up: a cell or band never breaks anyway, and a KeepTogether
     asked for its size outside a frame claims the height of a whole page."""
-    from reportlab.platypus import KeepTogether
-
     out = []
     for f in flowables:
-        out.extend(unkept(f._content) if isinstance(f, KeepTogether) else [f])
+        content = kept_content(f)
+        out.extend(unkept(content) if content is not None else [f])
     return out
 
 

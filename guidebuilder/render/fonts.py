@@ -56,18 +56,18 @@ def _register(path: Path, mtime: float, family_tag: str = "") -> str:
     while len(_registered) > MAX_REGISTERED_FONTS:
         _, old = _registered.popitem(last=False)
         if old not in _registered.values():
-            from reportlab.pdfbase import pdfmetrics
+            from guidebuilder.pdf.reportlab import fonts as registry
 
-            pdfmetrics._fonts.pop(old, None)  # registered again if a later school needs it
+            registry.forget(old)  # registered again if a later school needs it
     return name
 
 
 def _register_file(path: Path, family_tag: str) -> str:
     import struct
 
-    from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFError
 
+    from guidebuilder.pdf.reportlab import fonts as registry
     from guidebuilder.pdf.reportlab.ttfcache import CachedTTFont
 
     # A stable name from the file's bytes keeps rebuilds byte-identical across folders; the
@@ -91,11 +91,8 @@ def _register_file(path: Path, family_tag: str) -> str:
         # Else every text of the guide and the school would be blamed, one by one, for it.
         raise BuildError(f"{path}: the font has no Latin letters (A-Z, a-z), which every guide prints "
                          f"(web addresses, e-mail); use a font that covers Latin text")
-    # Not pdfmetrics.registerFont: it gives every font whose internal name was seen before the
-    # font object registered first, so one school's version of a family (say its own Lato)
-    # would print with another school's. Ours are named by their bytes: each is itself.
-    pdfmetrics._fonts[name] = font
-    pdfmetrics.registerFontFamily(name)
+    # Not pdfmetrics.registerFont: it would give a school another school's version of a family.
+    registry.register_as_itself(name, font)
     return name
 
 

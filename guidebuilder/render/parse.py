@@ -13,10 +13,20 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
 from guidebuilder.render.markup import escape, quoteattr
 
 from guidebuilder.render.components import REGISTRY, MarkupError
 from guidebuilder.errors import InputError, Problem, did_you_mean
+from guidebuilder.render.settings import BuildState, DocumentSettings
+
+if TYPE_CHECKING:
+    from guidebuilder.load.models import School
+    from guidebuilder.pdf.geometry import Geometry, PrintOptions
+    from guidebuilder.render.assets import AssetCache
+    from guidebuilder.render.components.base import Component
+    from guidebuilder.render.theme import Theme
 
 INLINE_TAGS = {"b", "i", "a", "br"}
 TOP_LEVEL_ONLY = {"columns", "fold-panel"}  # they set the page's frames
@@ -53,19 +63,20 @@ def recording_reads():
 class RenderContext:
     """What components need while building: the theme, the school and per-process caches."""
 
-    theme: object
-    school: object
+    theme: Theme
+    school: School
     school_file: Path | None
     page_width: float
     page_height: float
-    assets: object                      # guidebuilder.render.assets.AssetCache
-    geometry: object = None             # guidebuilder.pdf.geometry.Geometry: trim, bleed, marks
-    options: object = None              # guidebuilder.pdf.geometry.PrintOptions
-    info: dict = field(default_factory=dict)
-    span: tuple | None = None           # the brochure panel being built: its left and right edges
-    _widths: list = field(default_factory=list)
-    _fills: list = field(default_factory=list)
-    _building: list = field(default_factory=list)   # the elements being built, innermost last
+    assets: AssetCache
+    geometry: Geometry | None = None            # trim, bleed, marks (always given for a build)
+    options: PrintOptions | None = None
+    document: DocumentSettings = field(default_factory=DocumentSettings)   # set by <document>
+    state: BuildState = field(default_factory=BuildState)
+    span: tuple[float, float] | None = None     # the brochure panel being built: its left and right edges
+    _widths: list[float] = field(default_factory=list)
+    _fills: list[str] = field(default_factory=list)
+    _building: list[Component] = field(default_factory=list)   # the elements being built, innermost last
 
     @property
     def frame_width(self) -> float:

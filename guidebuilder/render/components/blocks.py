@@ -181,11 +181,11 @@ class Columns(Component):
     def build(self, ctx):
         from guidebuilder.render.flowables import ColumnsEnd, ColumnsStart
 
-        if ctx.info.get("has columns"):
+        if ctx.state.has_columns:
             raise MarkupError(self.line, "a document holds at most one <columns>")
         if ctx.available_width != ctx.frame_width or ctx.span is not None or ctx.background != "#FFFFFF":
             raise MarkupError(self.line, "<columns> belongs directly in <document>, not inside another element")
-        ctx.info["has columns"] = True
+        ctx.state.has_columns = True
 
         gutter = ctx.theme.page("gutter")
         count = int(self["count"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from guidebuilder.render.components.base import Attr, Component, MarkupError, choice, register
 from guidebuilder.pdf.geometry import FOLD_ORDER, fold_panels
+from guidebuilder.pdf.pages import panel_insets
 
 
 @register
@@ -17,7 +18,7 @@ class FoldPanel(Component):
     def build(self, ctx):
         from guidebuilder.render.flowables import PanelStart
 
-        if ctx.info.get("fold") != "letter":
+        if not ctx.document.folded:
             raise MarkupError(self.line, '<fold-panel> needs <document fold="letter">')
         _, left, right = fold_panels(ctx.page_width)[self["name"]]
         inner_left, inner_right = panel_insets(ctx, left, right)
@@ -29,9 +30,3 @@ class FoldPanel(Component):
         finally:
             ctx.span = previous
         return [PanelStart(self["name"])] + content
-
-
-def panel_insets(ctx, left: float, right: float) -> tuple[float, float]:
-    """White space inside a panel: the page margin at the paper's edge, a gutter at a fold."""
-    outer, fold = ctx.theme.page("panel_margin"), ctx.theme.page("fold_gutter")
-    return (outer if left <= 0.01 else fold), (outer if right >= ctx.page_width - 0.01 else fold)

@@ -196,7 +196,7 @@ def _field(group: int, item: int, check, ctx) -> tuple[str, str]:
 
     text = unescape(re.sub(r"<[^>]+>", "", check.inline))
     name = f"check-{group:02d}-{item:02d}-{slugify(text)[:40]}"
-    taken = ctx.info.setdefault("field names", set())
+    taken = ctx.state.field_names
     base, n = name, 2
     while name in taken:  # a second checklist in one document: its own names
         name, n = f"{base}-{n}", n + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from guidebuilder.render.components.base import Attr, Component, boolean, choice, positive, register
+from guidebuilder.render.settings import DocumentSettings
 from guidebuilder.render.stylesheet import parse_length
 from guidebuilder.pdf.tagging import tag
 
@@ -76,7 +77,7 @@ class Document(Component):
     }
 
     def build(self, ctx):
-        ctx.info.update(self.attrs)
+        ctx.document = DocumentSettings.from_attributes(self.attrs)
         return self.build_children(ctx)
 
 
@@ -204,6 +205,8 @@ class Section(Component):
     def build(self, ctx):
         from reportlab.platypus import KeepTogether
 
+        from guidebuilder.pdf.reportlab.platypus import kept_content
+
         flat = [f for kid in self.kids for f in kid.build(ctx)]
         # The heading, each block after it that keeps with the next ("These are the main ones:"),
         # and the block they lead to stay together. (ReportLab's own keepWithNext chain stops at
@@ -211,6 +214,7 @@ class Section(Component):
         opening, i = [], 0
         while i < len(flat) and (i == 0 or flat[i - 1].getKeepWithNext()):
             f = flat[i]
-            opening.extend(f._content if isinstance(f, KeepTogether) else [f])
+            content = kept_content(f)
+            opening.extend(content if content is not None else [f])
             i += 1
         return ([KeepTogether(opening)] if opening else []) + flat[i:]
