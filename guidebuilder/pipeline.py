@@ -39,10 +39,17 @@ def load_inputs(guide: str | None, school: str | None) -> Inputs:
 
 
 def output_path(out_dir: Path, inputs: Inputs, layout: str) -> Path:
-    """out/<school>/<guide>-<layout>.pdf; never a path outside `out_dir`."""
+    """out/<school>/<guide>-<layout>.pdf; never a path outside `out_dir`.
+
+    The test is on the names alone (the guide's id and the school's slug): a symbolic link already
+    where an output goes is the overwrite check's to name (refuse_overwrites), as in a batch."""
+    import os
+
+    from guidebuilder.errors import display_path
+
     path = Path(out_dir) / inputs.school.slug / f"{inputs.guide.id}-{layout}.pdf"
-    if not path.resolve().is_relative_to(Path(out_dir).resolve()):
-        raise InputError([Problem(str(inputs.guide_file), None, "id", "would write outside the output folder")])
+    if not Path(os.path.abspath(path)).is_relative_to(os.path.abspath(out_dir)):
+        raise InputError([Problem(display_path(inputs.guide_file), None, "id", "would write outside the output folder")])
     return path
 
 
@@ -157,8 +164,7 @@ def build(inputs: Inputs, layouts, out_dir: Path, page_size: str | None = None,
 
 def refuse_overwrites(inputs: Inputs, targets: list[Path]) -> None:
     """No output may replace a file this build reads, nor a file guidebuilder did not write."""
-    from guidebuilder.errors import display_path
-    from guidebuilder.pdf.outputs import Inputs as Reads, check_targets, layout_role, school_asset_files
+    from guidebuilder.pdf.outputs import Inputs as Reads, check_targets, layout_role, school_asset_files, target_label
 
     reads = Reads()
     reads.add(inputs.guide_file, "the guide this run reads")
@@ -170,4 +176,4 @@ def refuse_overwrites(inputs: Inputs, targets: list[Path]) -> None:
         reads.add(path, what)
     for folder in locations.layout_dirs():
         reads.add_tree(folder, layout_role)
-    check_targets([(path, display_path(path), "choose another --out", False) for path in targets], reads)
+    check_targets([(path, target_label(path), "choose another --out", False) for path in targets], reads)
