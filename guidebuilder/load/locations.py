@@ -113,8 +113,9 @@ def missing_school_problem(school_file: Path) -> Problem | None:
     """For a school folder with no school.yaml: the problem, naming the folder and the file that
     looks meant to be it (school.yml, School.yaml)."""
     school_file = Path(school_file)
-    if present(school_file) or not school_file.parent.is_dir():
-        return None
+    in_schools_folder = resolved(school_file.parent).parent == resolved(schools_dir())
+    if present(school_file) or not in_schools_folder or not school_file.parent.is_dir():
+        return None  # a school file named outright and missing: the read says "file not found"
     try:
         near = sorted(p.name for p in school_file.parent.iterdir()
                       if p.name.lower() in ("school.yml", "school.yaml", "school.yaml.txt", "schools.yaml"))
