@@ -19,10 +19,10 @@ class CheckResult:
 
 
 def kind_of(path: Path) -> str:
+    if path.name.endswith(".xml.j2"):  # first: layouts/x.xml.j2 as a folder is a broken layout, not a school
+        return "layout"
     if path.is_dir() or path.name == "school.yaml":
         return "school"
-    if path.name.endswith(".xml.j2"):
-        return "layout"
     return "guide"
 
 
@@ -103,5 +103,6 @@ def check_layout(layout_file: Path) -> None:
     attribute and colour role it uses is read, and the document must fit its pages."""
     from guidebuilder.pipeline import build_pdf, load_inputs
 
+    locations.regular_file(layout_file, "a layout file")  # a named pipe or a folder: said as such
     inputs = load_inputs(str(locations.reference_guide()), str(locations.reference_school()))
     build_pdf(inputs, Path(layout_file))

@@ -232,6 +232,7 @@ def check(obj: Context, paths) -> None:
     if not paths:
         note_samples(default_target_notes())
     failed = False
+    reported: set[str] = set()  # a broken guide is found again by every layout checked with it: say it once
     for path in paths or default_targets():
         try:
             result = check_one(path)
@@ -248,7 +249,9 @@ def check(obj: Context, paths) -> None:
         for note in result.notes:
             click.secho(note, fg="yellow", err=True)
         for line in str(result.error).splitlines():
-            click.secho(f"error: {line}", fg="red", err=True)
+            if line not in reported:
+                reported.add(line)
+                click.secho(f"error: {line}", fg="red", err=True)
     sys.exit(2 if failed else 0)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from guidebuilder.load import locations
-from guidebuilder.errors import BuildError, InputError, Problem
+from guidebuilder.errors import BuildError, InputError, Problem, display_path
 from guidebuilder.pdf.geometry import Geometry, PrintOptions
 from guidebuilder.render.glyphs import check_glyphs
 from guidebuilder.load import load_guide_source, load_school_source
@@ -44,10 +44,15 @@ def load_inputs(guide: str | None, school: str | None) -> Inputs:
 
 
 def output_path(out_dir: Path, inputs: Inputs, layout: str) -> Path:
-    """out/<school>/<guide>-<layout>.pdf; never a path outside `out_dir`."""
+    """out/<school>/<guide>-<layout>.pdf; never a path outside `out_dir`.
+
+    The test is on the names alone (the guide's id and the school's slug): a symbolic link already
+    where an output goes is the overwrite check's to name (refuse_overwrites), as in a batch."""
+    import os
+
     path = Path(out_dir) / inputs.school.slug / f"{inputs.guide.id}-{layout}.pdf"
-    if not path.resolve().is_relative_to(Path(out_dir).resolve()):
-        raise InputError([Problem(str(inputs.guide_file), None, "id", "would write outside the output folder")])
+    if not Path(os.path.abspath(path)).is_relative_to(os.path.abspath(out_dir)):
+        raise InputError([Problem(display_path(inputs.guide_file), None, "id", "would write outside the output folder")])
     return path
 
 
@@ -79,7 +84,6 @@ def build_pdf(inputs: Inputs, layout: str | Path, page_size: str | None = None,
 
 def _markup_problem(exc, layout_file: Path, search: tuple, context: dict) -> InputError:
     """A markup error, at the line of the layout template that wrote it where that can be told."""
-    from guidebuilder.errors import display_path
     from guidebuilder.template import markup_line_origin
 
     line = markup_line_origin(layout_file, search, exc.line, **context) if exc.line else None
@@ -110,11 +114,11 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: Prin
         try:
             pdf, pages = render_pdf(root.build(ctx), ctx)
         except TooLarge as exc:
-            raise BuildError(f"{inputs.guide_file}: the {layout} cannot be laid out: {exc}; shorten it") from None
+            raise BuildError(f"{display_path(inputs.guide_file)}: the {layout} cannot be laid out: {exc}; shorten it") from None
         except BuildError as exc:
-            raise BuildError(f"{inputs.guide_file}: the {layout}: {exc}") from None
+            raise BuildError(f"{display_path(inputs.guide_file)}: the {layout}: {exc}") from None
         if pages > root["max-pages"]:
-            raise BuildError(f"{inputs.guide_file}: the {layout} runs to {pages} pages, over its limit of "
+            raise BuildError(f"{display_path(inputs.guide_file)}: the {layout} runs to {pages} pages, over its limit of "
                              f"{root['max-pages']}; shorten the guide")
         return pdf
     body_size = theme.sheet.type["body"].size
@@ -133,7 +137,7 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: Prin
             return pdf
     overflow = _overflow(flowables, ctx)
     raise BuildError(
-        f"{inputs.guide_file}: the {layout} does not fit on one page even at {root['min-font-size']:g} pt: "
+        f"{display_path(inputs.guide_file)}: the {layout} does not fit on one page even at {root['min-font-size']:g} pt: "
         f"it is about {overflow / 72:.1f} in ({overflow / (height - 2 * 72) * 100:.0f}% of a page) too long; "
         f"shorten its content" + (" (fewer checklist items or shorter detail lines)" if layout == "checklist" else ""))
 
@@ -162,8 +166,7 @@ def build(inputs: Inputs, layouts, out_dir: Path, page_size: str | None = None,
 
 def refuse_overwrites(inputs: Inputs, targets: list[Path]) -> None:
     """No output may replace a file this build reads, nor a file guidebuilder did not write."""
-    from guidebuilder.errors import display_path
-    from guidebuilder.pdf.outputs import Inputs as Reads, check_targets, layout_role, school_asset_files
+    from guidebuilder.pdf.outputs import Inputs as Reads, check_targets, layout_role, school_asset_files, target_label
 
     reads = Reads()
     reads.add(inputs.guide_file, "the guide this run reads")
@@ -175,4 +178,4 @@ def refuse_overwrites(inputs: Inputs, targets: list[Path]) -> None:
         reads.add(path, what)
     for folder in locations.layout_dirs():
         reads.add_tree(folder, layout_role)
-    check_targets([(path, display_path(path), "choose another --out", False) for path in targets], reads)
+    check_targets([(path, target_label(path), "choose another --out", False) for path in targets], reads)

@@ -32,6 +32,8 @@ class Manifest:
         self._digests: dict[str, str] = {}  # files layouts read, hashed once per run
         self.replayed = False  # a journal was left (by a killed run): the manifest file is stale
         try:
+            if not self.path.is_file():  # missing, or a named pipe that would block: the run's check says which
+                raise OSError
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if data.get("version") == VERSION and isinstance(data.get("outputs"), dict):
                 self.entries = data["outputs"]
@@ -42,6 +44,8 @@ class Manifest:
     def _replay(self) -> None:
         """Apply the journal's records (the lines a killed run left) over the saved entries."""
         try:
+            if not self.journal_path.is_file():  # as for the manifest: never open a named pipe
+                return
             lines = self.journal_path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):
             return

@@ -405,8 +405,7 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 
 def refuse_overwrites(options: BatchOptions, sources, guide_files, jobs, order, manifest: Manifest) -> None:
     """Nothing this run writes may replace a file it reads, nor a file guidebuilder did not write."""
-    from guidebuilder.errors import display_path
-    from guidebuilder.pdf.outputs import Inputs, check_targets, layout_role
+    from guidebuilder.pdf.outputs import Inputs, check_targets, layout_role, target_label
 
     inputs = Inputs()
     if options.roster is not None:
@@ -425,17 +424,18 @@ def refuse_overwrites(options: BatchOptions, sources, guide_files, jobs, order, 
             inputs.add(path, "an image a layout reads in this run")
     out_dir = Path(options.out_dir)
     advice = "choose another --out"
-    targets = [(manifest.path, display_path(manifest.path), advice, False)]
+    targets = [(manifest.path, target_label(manifest.path), advice, False),
+               (manifest.journal_path, target_label(manifest.journal_path), advice, True)]
     for job in jobs:
         for output in job.outputs:
             path = out_dir / output.relative
-            targets.append((path, display_path(path), advice, manifest.describes(output.relative)))
+            targets.append((path, target_label(path), advice, manifest.describes(output.relative)))
     check_targets(targets, inputs)
     if options.combine:
         for relative in order:
             inputs.add(out_dir / relative, "one of the documents this print file is made of")
         inputs.add(manifest.path, "the manifest this run writes")
-        check_targets([(options.combine, f"--combine {display_path(options.combine)}",
+        check_targets([(options.combine, f"--combine {target_label(options.combine)}",
                         "choose another file name", False)], inputs)
 
 

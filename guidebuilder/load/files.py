@@ -178,7 +178,7 @@ def load_guide_source(path: Path):
     try:
         version = path.stat().st_mtime_ns
     except OSError:
-        return _guide_source.__wrapped__(path.resolve(), 0, path)  # load_yaml words the problem
+        return _guide_source.__wrapped__(path, 0, path)  # load_yaml words the problem (resolve: a loop raises)
     return _guide_source(path.resolve(), version, path)
 
 
@@ -260,7 +260,12 @@ def load_school(path: Path):
 
 def load_school_source(path: Path):
     """The validated school and the YAML it came from."""
+    from guidebuilder.load.locations import missing_school_problem
+
     path = Path(path)
+    missing = missing_school_problem(path)
+    if missing is not None:
+        raise InputError([missing])
     source = load_yaml(path)
     if isinstance(source.data, dict) and "slug" in source.data:
         raise InputError([Problem(source.name, source.line_of(("slug",)), "slug",

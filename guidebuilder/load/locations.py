@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import stat
 from functools import lru_cache
 from pathlib import Path
 
-from guidebuilder.errors import InputError, Problem, did_you_mean
+from guidebuilder.errors import InputError, Problem, did_you_mean, display_path
 
 DEFAULT_GUIDE = "medical-coder"
 DEFAULT_SCHOOL = "default"
@@ -48,6 +49,27 @@ def is_sample(path: Path) -> bool:
         else using_sample_guides()
 
 
+def present(path: Path) -> bool:
+    """Whether anything is there under this name (a named pipe, a folder, a dangling link or a
+    link loop too): what is there is the user's, and is read with the normal checks, so that its
+    problem is reported; a built-in sample never stands in for an unreadable file of hers."""
+    return os.path.lexists(path)
+
+
+def regular_file(path: Path, expected: str) -> Path:
+    """`path`, which is present, when it is a regular file; else the problem with it, by name."""
+    name = display_path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:  # a dangling link, a link loop, no permission
+        raise InputError([Problem(name, None, "", f"cannot be read ({exc.strerror})")]) from None
+    if stat.S_ISDIR(mode):
+        raise InputError([Problem(name, None, "", f"is a folder, expected {expected}")])
+    if not stat.S_ISREG(mode):
+        raise InputError([Problem(name, None, "", "is not a regular file (a named pipe, a socket or a device)")])
+    return path
+
+
 # ---- schools ---------------------------------------------------------------------------------
 
 
@@ -75,15 +97,33 @@ def schools_dir() -> Path:
 
 
 def all_school_files() -> list[Path]:
-    """Every school folder's school.yaml (a folder whose school.yaml is missing is no school; one
-    whose school.yaml cannot be resolved, such as a symbolic link loop, is kept: the check says why)."""
+    """Every school folder's school.yaml, present or not: whatever is there (or missing) is read
+    with the normal checks, so a folder whose school file is a named pipe, a link loop, misspelt
+    or missing is reported, not silently left out (see missing_school_problem). Hidden folders
+    (.git, editors' backups) are no schools."""
     folder = schools_dir()
     try:
-        children = sorted(p for p in folder.iterdir() if p.is_dir())
+        children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     except OSError:
         return []
-    return [child / "school.yaml" for child in children
-            if (child / "school.yaml").is_file() or (child / "school.yaml").is_symlink()]
+    return [child / "school.yaml" for child in children]
+
+
+def missing_school_problem(school_file: Path) -> Problem | None:
+    """For a school folder with no school.yaml: the problem, naming the folder and the file that
+    looks meant to be it (school.yml, School.yaml)."""
+    school_file = Path(school_file)
+    in_schools_folder = resolved(school_file.parent).parent == resolved(schools_dir())
+    if present(school_file) or not in_schools_folder or not school_file.parent.is_dir():
+        return None  # a school file named outright and missing: the read says "file not found"
+    try:
+        near = sorted(p.name for p in school_file.parent.iterdir()
+                      if p.name.lower() in ("school.yml", "school.yaml", "school.yaml.txt", "schools.yaml"))
+    except OSError:
+        near = []
+    hint = f" (found {near[0]}: rename it)" if near else \
+        " (every school folder holds one; create it with guidebuilder new-school NAME)"
+    return Problem(display_path(school_file.parent) + "/", None, "", f"no school.yaml{hint}")
 
 
 def school_slugs() -> list[str]:
@@ -121,9 +161,7 @@ def find_school(name_or_path: str | None) -> Path:
 
 def _school_in_folder(folder: Path, typed: str) -> Path:
     school_file = folder / "school.yaml"
-    if school_file.is_file() or school_file.is_symlink():
-        return school_file
-    if school_file.is_dir():  # content/schools/x/school.yaml/ is a folder: name what is wrong, once
+    if present(school_file):  # whatever it is (a folder, a named pipe): the read names what is wrong, once
         return school_file
     what = "a folder, not a school file" if folder.name.endswith((".yaml", ".yml")) else \
         "a folder with no school.yaml in it"
@@ -133,7 +171,7 @@ def _school_in_folder(folder: Path, typed: str) -> Path:
 
 def _school_by_slug(slug: str) -> Path:
     candidate = schools_dir() / slug / "school.yaml"
-    if candidate.is_file() or candidate.is_symlink():
+    if present(candidate) or candidate.parent.is_dir():  # the read says what is wrong with it
         return candidate
     raise InputError([Problem(slug, None, "", f"no such school file, folder or slug"
                               f"{did_you_mean(slug, school_slugs())} ({_schools_phrase()})")])
@@ -154,7 +192,7 @@ def reference_school() -> Path:
 
 def _guide_files_in(folder: Path) -> list[Path]:
     try:
-        return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))  # present: hers (see present)
     except OSError:
         return []
 
@@ -181,12 +219,12 @@ def _guides_phrase() -> str:
 def find_guide(name_or_path: str | None) -> Path:
     """A guide file: a path, or a guide id looked up in the guides folder. With no name: the
     guide "medical-coder", else the only guide there is."""
-    if name_or_path and (Path(name_or_path).suffix in (".yaml", ".yml") or Path(name_or_path).exists()):
+    if name_or_path and (Path(name_or_path).suffix in (".yaml", ".yml") or present(Path(name_or_path))):
         return Path(name_or_path)
     folder = guides_dir()
     guide_id = name_or_path or DEFAULT_GUIDE
     for suffix in (".yaml", ".yml"):
-        if (folder / f"{guide_id}{suffix}").is_file():
+        if present(folder / f"{guide_id}{suffix}"):
             return folder / f"{guide_id}{suffix}"
     files = all_guide_files()
     if name_or_path is None and len(files) == 1:
@@ -203,7 +241,7 @@ def reference_guide() -> Path:
     """The guide a layout is checked with: the default one, else the folder's first."""
     files = all_guide_files()
     default = guides_dir() / f"{DEFAULT_GUIDE}.yaml"
-    return default if default.is_file() else files[0]
+    return default if present(default) else files[0]
 
 
 # ---- notes -----------------------------------------------------------------------------------
@@ -241,14 +279,14 @@ def layout_dirs() -> list[Path]:
 
 def find_layout(name: str) -> Path:
     for folder in layout_dirs():
-        if (folder / f"{name}.xml.j2").is_file():
-            return folder / f"{name}.xml.j2"
+        if present(folder / f"{name}.xml.j2"):
+            return regular_file(folder / f"{name}.xml.j2", "a layout file")
     known = sorted({p.name.removesuffix(".xml.j2") for d in layout_dirs() for p in d.glob("*.xml.j2")})
     raise InputError([Problem(name, None, "", f"no such layout{did_you_mean(name, known)} (layouts: {', '.join(known)})")])
 
 
 def stylesheet_path() -> Path:
     for folder in layout_dirs():
-        if (folder / "base.yaml").is_file():
-            return folder / "base.yaml"
+        if present(folder / "base.yaml"):
+            return regular_file(folder / "base.yaml", "the stylesheet (a YAML file)")
     raise InputError([Problem("layouts/base.yaml", None, "", "the base stylesheet is missing")])

@@ -11,14 +11,28 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 from guidebuilder.errors import InputError, Problem, display_path
 
 
+def special_file(path: Path) -> bool:
+    """Whether `path` is there but is neither a regular file nor a folder (a named pipe, a socket,
+    a device): opening one to look inside can wait for ever, so it is told from its stat alone."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):  # missing, a dangling link or a link loop: nothing to open
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def own_pdf(path: Path) -> bool:
     """A PDF guidebuilder wrote: its document information names guidebuilder."""
     import logging
+
+    if special_file(path):
+        return False
 
     from pypdf import PdfReader
 
@@ -35,6 +49,8 @@ def own_pdf(path: Path) -> bool:
 
 def own_manifest(path: Path) -> bool:
     """A manifest guidebuilder wrote (or a damaged one: it starts the way ours do)."""
+    if special_file(path):
+        return False
     try:
         with open(path, "rb") as handle:
             start = handle.read(64)
@@ -101,14 +117,25 @@ def school_asset_files(folder: Path, data) -> list[tuple[Path, str]]:
     return found
 
 
+def target_label(path: Path) -> str:
+    """An output path as the user would type it, its last part not resolved: when a symbolic link
+    is in the way it is the link that is named, not the file it points to."""
+    path = Path(path)
+    return str(Path(display_path(path.parent)) / path.name)
+
+
 def check_targets(targets: list[tuple[Path, str, str, bool]], inputs: Inputs) -> None:
     """`targets`: (path, label, advice, known_own). Raises InputError naming every target that is
     an input of the run, or an existing file guidebuilder did not write."""
     problems = []
     for path, label, advice, known_own in targets:
         role = inputs.role_of(path)
-        if role is not None:
-            problems.append(Problem(label, None, "", f"is {role}; {advice}"))
+        if special_file(path):  # checked before anything opens it: a named pipe would hang the run
+            problems.append(Problem(label, None, "", f"is not a regular file (a named pipe, a socket or a device); "
+                                                     f"{advice}, or move it away"))
+        elif role is not None:
+            link = f"a symbolic link to {display_path(path)}, " if os.path.islink(path) else ""
+            problems.append(Problem(label, None, "", f"is {link}{role}; {advice}"))
         elif not known_own and _foreign(path):
             problems.append(Problem(label, None, "", f"exists and was not written by guidebuilder; {advice}, "
                                                      f"or move the file away"))
