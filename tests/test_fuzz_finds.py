@@ -48,7 +48,7 @@ def test_a_nul_in_the_markup_is_one_line(tmp_path, inputs):
     with pytest.raises(InputError) as caught:
         build(tmp_path, inputs, '<\x00document title="x">\n<p>a</p>\n</document>\n')
     assert str(caught.value) == ("t.xml.j2:1: the layout produced invalid markup: Invalid character: "
-                                 "Char 0x0 out of allowed range")
+                                 "Char 0x0 out of allowed range, line 1, column 2")
 
 
 @pytest.mark.parametrize("brk, shown", [("\n", "\\n"), ("\r", "\\r"), ("\u2028", "\\u2028"), ("\x85", "\\x85")])

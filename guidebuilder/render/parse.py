@@ -7,7 +7,6 @@ read by the component class registered for its tag; inline content (text with <b
 
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -169,8 +168,7 @@ def parse_markup(markup: str):
     try:
         root = etree.fromstring(markup.encode("utf-8"), parser)
     except etree.XMLSyntaxError as exc:
-        # lxml may add ", line N, column M" on a line of its own: the line is given already
-        reason = re.sub(r",?\s*line \d+, column \d+\s*$", "", " ".join(str(exc.msg).split())).rstrip()
+        reason = " ".join(str(exc.msg).split()).replace(" ,", ",")  # lxml may break its message in two
         raise MarkupError(exc.lineno, f"the layout produced invalid markup: {reason}") from None
     if root.getroottree().docinfo.doctype or any(isinstance(n, etree._Entity) for n in root.iter()):
         raise MarkupError(1, "the markup may not declare a DOCTYPE or use entities other than "
