@@ -66,10 +66,9 @@ def _check(path: Path, kind: str) -> CheckResult:
     except MemoryError:
         raise  # not a bug of ours: the CLI reports it without needing memory
     except Exception as exc:  # noqa: BLE001 - a bug of ours, reported as one line
-        from guidebuilder.errors import BuildError
+        from guidebuilder.errors import internal_error
 
-        return CheckResult(path, kind, BuildError(f"{display_path(path)}: internal error: "
-                                                  f"{exc.__class__.__name__}: {exc} (run with --debug)"))
+        return CheckResult(path, kind, internal_error(exc, display_path(path)))
     return CheckResult(path, kind, notes=tuple(notes))
 
 

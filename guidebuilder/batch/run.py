@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from guidebuilder import __version__
 from guidebuilder.load import locations
-from guidebuilder.errors import GuidebuilderError, InputError, Problem
+from guidebuilder.errors import GuidebuilderError, InputError, internal_error
 from guidebuilder.batch.manifest import Manifest, combine, entry, file_digest, journal_record, stat_of, tree_digest
 
 if TYPE_CHECKING:
@@ -260,7 +260,7 @@ def _build_job(job: Job) -> list[Result]:
         except GuidebuilderError as exc:
             results.append(Result(output.relative, False, str(exc)))
         except Exception as exc:  # noqa: BLE001 - one school's crash must not stop the batch
-            results.append(Result(output.relative, False, f"internal error: {exc.__class__.__name__}: {exc}"))
+            results.append(Result(output.relative, False, str(internal_error(exc))))
     return results
 
 
@@ -399,7 +399,7 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     except ValueError:
         k = n = 0
     if not (1 <= k <= n):
-        raise InputError([Problem("--shard", None, "", f'expected K/N with 1 <= K <= N, e.g. "2/8", got "{text}"')])
+        raise InputError.at("--shard", None, "", f'expected K/N with 1 <= K <= N, e.g. "2/8", got "{text}"')
     return k, n
 
 
