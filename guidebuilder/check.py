@@ -39,13 +39,12 @@ def default_target_notes() -> list[str]:
 
 
 def check_one(path: Path) -> CheckResult:
-    import warnings
+    from guidebuilder.errors import collecting_notes
 
     kind = kind_of(path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with collecting_notes() as collected:
         result = _check(path, kind)
-    result.notes = tuple(f"warning: {m}" for m in dict.fromkeys(str(w.message) for w in caught)) + result.notes
+    result.notes = tuple(f"warning: {w}" for w in collected) + result.notes
     return result
 
 
