@@ -323,8 +323,7 @@ def schools(obj: Context) -> None:
 
             click.echo(f"{slug:<24} ok       {load_school(school_file).name}")
         else:
-            problems = getattr(result.error, "problems", None)
-            count = len(problems) if problems else 1
+            count = len(result.error.problems)
             first = str(result.error).splitlines()[0]
             click.echo(f"{slug:<24} invalid  {count} problem(s), first: {first}")
 
