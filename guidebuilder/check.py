@@ -39,13 +39,12 @@ def default_target_notes() -> list[str]:
 
 
 def check_one(path: Path) -> CheckResult:
-    import warnings
+    from guidebuilder.errors import collecting_notes
 
     kind = kind_of(path)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with collecting_notes() as collected:
         result = _check(path, kind)
-    result.notes = tuple(f"warning: {m}" for m in dict.fromkeys(str(w.message) for w in caught)) + result.notes
+    result.notes = tuple(f"warning: {w}" for w in collected) + result.notes
     return result
 
 
@@ -66,10 +65,9 @@ def _check(path: Path, kind: str) -> CheckResult:
     except MemoryError:
         raise  # not a bug of ours: the CLI reports it without needing memory
     except Exception as exc:  # noqa: BLE001 - a bug of ours, reported as one line
-        from guidebuilder.errors import BuildError
+        from guidebuilder.errors import internal_error
 
-        return CheckResult(path, kind, BuildError(f"{display_path(path)}: internal error: "
-                                                  f"{exc.__class__.__name__}: {exc} (run with --debug)"))
+        return CheckResult(path, kind, internal_error(exc, display_path(path)))
     return CheckResult(path, kind, notes=tuple(notes))
 
 

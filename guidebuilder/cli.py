@@ -61,34 +61,67 @@ def make_print_options(bleed: float, crop_marks: bool, print_mode: bool, no_fiel
 
 
 class Context:
-    """What every command shares: whether to show tracebacks."""
+    """What every command shares: whether to show tracebacks, and what to add to "interrupted"."""
 
     def __init__(self, debug: bool):
         self.debug = debug
+        self.after_interrupt: str | None = None  # e.g. what a stopped batch has kept
 
-    def fail(self, exc: Exception) -> None:
-        """Report a guidebuilder error the way users read it, then exit with its code."""
-        from guidebuilder.errors import GuidebuilderError
 
-        if isinstance(exc, MemoryError) and not self.debug:
-            report_out_of_memory(exc)
-            sys.exit(1)
-        if self.debug:
-            raise exc
-        if isinstance(exc, KeyboardInterrupt):
-            click.secho("interrupted", fg="yellow", err=True)
-            sys.exit(130)
-        if not isinstance(exc, GuidebuilderError):  # a bug of ours: say so, without a traceback
-            click.secho(f"error: internal error: {exc.__class__.__name__}: {exc} (run with --debug for "
-                        f"details, and please report it)", fg="red", err=True)
-            sys.exit(1)
-        for line in str(exc).splitlines():
+def echo_error(exc, reported: set[str] | None = None) -> None:
+    """Every problem of a guidebuilder error, one `error: FILE[:LINE]: [key: ]message` line each
+    (a line already in `reported` is not said again)."""
+    for problem in exc.problems:
+        line = str(problem)
+        if reported is None or line not in reported:
+            if reported is not None:
+                reported.add(line)
             click.secho(f"error: {line}", fg="red", err=True)
-        sys.exit(exc.exit_code)
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    click.secho(f"warning: {message}", fg="yellow", err=True)
+def echo_warning(problem) -> None:
+    """A collected note: `warning: FILE[:LINE]: ...`, the same for every command."""
+    click.secho(f"warning: {problem}", fg="yellow", err=True)
+
+
+class GuidebuilderGroup(click.Group):
+    """The one place a command's failure becomes what the user reads and the exit code, as
+    click's own main does for its exceptions: guidebuilder errors, Ctrl-C and SIGTERM, running
+    out of memory, and (said as such, without a traceback) a bug of ours."""
+
+    def invoke(self, ctx: click.Context):
+        from guidebuilder.errors import GuidebuilderError, internal_error
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except MemoryError as exc:
+            if _debug(ctx):
+                raise
+            report_out_of_memory(exc)  # first: nothing before it may need memory
+            sys.exit(1)
+        except KeyboardInterrupt as exc:  # Terminated too
+            if _debug(ctx):
+                raise
+            how, code = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
+            after = getattr(ctx.obj, "after_interrupt", None)
+            click.secho(f"{how}: {after}" if after else how, fg="yellow", err=True)
+            sys.exit(code)
+        except GuidebuilderError as exc:
+            if _debug(ctx):
+                raise
+            echo_error(exc)
+            sys.exit(exc.exit_code)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: say so, in one line
+            if _debug(ctx):
+                raise
+            echo_error(internal_error(exc))
+            sys.exit(1)
+
+
+def _debug(ctx: click.Context) -> bool:
+    return bool(getattr(ctx.obj, "debug", False))
 
 
 class Terminated(KeyboardInterrupt):
@@ -140,7 +173,7 @@ def report_out_of_memory(exc: MemoryError) -> None:
             pass  # nothing else can be said; the exit code still tells
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GuidebuilderGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="guidebuilder")
 @click.option("--debug", is_flag=True, help="Show a full traceback when something goes wrong.")
 @click.pass_context
@@ -157,9 +190,6 @@ def main(ctx: click.Context, debug: bool) -> None:
       guidebuilder new-school "Lakeside Community College"
     """
     ctx.obj = Context(debug)
-    import warnings
-
-    warnings.showwarning = _show_warning  # a warning no command collects (a batch's) reads like the others
     # A short run frees everything at exit: collecting cycles along the way, and again at
     # shutdown, only costs time (measured: about a tenth of a one-off build).
     gc.disable()
@@ -189,22 +219,17 @@ def build(obj: Context, guide, school, layouts, out_dir, page_size, bleed, crop_
       guidebuilder build --layout checklist --out print/
       guidebuilder build --school lakeside --print      bleed and crop marks for a print shop
     """
-    import warnings
-
+    from guidebuilder.errors import collecting_notes
     from guidebuilder.load.locations import sample_notes
     from guidebuilder.pipeline import LAYOUTS, build as build_documents, load_inputs
 
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            inputs = load_inputs(guide, school)
-            written = build_documents(inputs, layouts or LAYOUTS, Path(out_dir),
-                                      page_size.lower() if page_size else None,
-                                      make_print_options(bleed, crop_marks, print_mode, no_fields, cmyk))
-        for message in dict.fromkeys(str(w.message) for w in caught):
-            click.secho(f"warning: {message}", fg="yellow", err=True)
-    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - Context.fail words every kind
-        obj.fail(exc)
+    with collecting_notes() as warnings:
+        inputs = load_inputs(guide, school)
+        written = build_documents(inputs, layouts or LAYOUTS, Path(out_dir),
+                                  page_size.lower() if page_size else None,
+                                  make_print_options(bleed, crop_marks, print_mode, no_fields, cmyk))
+    for warning in warnings:
+        echo_warning(warning)
     # Said once the documents are written: they are what the note is about.
     note_samples(sample_notes([inputs.school_file], [inputs.guide_file], school is not None, guide is not None))
     for path in written:
@@ -234,10 +259,7 @@ def check(obj: Context, paths) -> None:
     failed = False
     reported: set[str] = set()  # a broken guide is found again by every layout checked with it: say it once
     for path in paths or default_targets():
-        try:
-            result = check_one(path)
-        except MemoryError as exc:
-            obj.fail(exc)
+        result = check_one(path)
         if result.error is None:
             click.echo(f"ok     {display_path(path)} ({result.kind})")
             for note in result.notes:
@@ -248,10 +270,7 @@ def check(obj: Context, paths) -> None:
             raise result.error
         for note in result.notes:
             click.secho(note, fg="yellow", err=True)
-        for line in str(result.error).splitlines():
-            if line not in reported:
-                reported.add(line)
-                click.secho(f"error: {line}", fg="red", err=True)
+        echo_error(result.error, reported)
     sys.exit(2 if failed else 0)
 
 
@@ -273,10 +292,7 @@ def new_school(obj: Context, name, logo, primary, schools_dir) -> None:
     from guidebuilder.errors import display_path
     from guidebuilder.scaffold import new_school as scaffold
 
-    try:
-        school_file = scaffold(name, schools_dir, logo, primary)
-    except Exception as exc:  # noqa: BLE001
-        obj.fail(exc)
+    school_file = scaffold(name, schools_dir, logo, primary)
     click.echo(f"wrote {display_path(school_file)}")
     in_content = school_file.parent.parent.resolve() == (Path.cwd() / "content" / "schools").resolve()
     target = school_file.parent.name if in_content else display_path(school_file.parent)
@@ -307,8 +323,7 @@ def schools(obj: Context) -> None:
 
             click.echo(f"{slug:<24} ok       {load_school(school_file).name}")
         else:
-            problems = getattr(result.error, "problems", None)
-            count = len(problems) if problems else 1
+            count = len(result.error.problems)
             first = str(result.error).splitlines()[0]
             click.echo(f"{slug:<24} invalid  {count} problem(s), first: {first}")
 
@@ -354,21 +369,13 @@ def batch(obj: Context, school_names, roster, guides, layouts, page_size, jobs, 
     options = BatchOptions(list(school_names), roster, list(guides), list(layouts), out_dir,
                            page_size.lower() if page_size else None, jobs or 0, force, shard, combine,
                            make_print_options(bleed, crop_marks, print_mode, no_fields, cmyk))
-    reporter = Reporter(quiet=quiet, verbose=verbose, out_dir=out_dir)
+    reporter = Reporter(quiet=quiet, verbose=verbose, out_dir=out_dir, warn=echo_warning)
+    obj.after_interrupt = "finished files and the manifest are saved; rerun to build the rest"
     previous = stop_on_sigterm()
     try:
         summary = run_batch(options, reporter)
-    except KeyboardInterrupt as exc:
-        reporter.close()
-        how, code = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
-        click.secho(f"{how}: finished files and the manifest are saved; rerun to build the rest",
-                    fg="yellow", err=True)
-        sys.exit(code)
-    except Exception as exc:  # noqa: BLE001
-        reporter.close()
-        obj.fail(exc)
     finally:
+        reporter.close()  # the progress bar ends before anything else is said
         restore_sigterm(previous)
-    reporter.close()
     reporter.summary(summary)
     sys.exit(1 if summary.failures else 0)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from guidebuilder.load import locations
-from guidebuilder.errors import BuildError, InputError, Problem, display_path
+from guidebuilder.errors import BuildError, InputError, display_path
 from guidebuilder.pdf.geometry import Geometry, PrintOptions
 from guidebuilder.render.glyphs import check_glyphs
 from guidebuilder.load import load_guide_source, load_school_source
@@ -52,7 +52,7 @@ def output_path(out_dir: Path, inputs: Inputs, layout: str) -> Path:
 
     path = Path(out_dir) / inputs.school.slug / f"{inputs.guide.id}-{layout}.pdf"
     if not Path(os.path.abspath(path)).is_relative_to(os.path.abspath(out_dir)):
-        raise InputError([Problem(display_path(inputs.guide_file), None, "id", "would write outside the output folder")])
+        raise InputError.at(display_path(inputs.guide_file), None, "id", "would write outside the output folder")
     return path
 
 
@@ -88,7 +88,7 @@ def _markup_problem(exc, layout_file: Path, search: tuple, context: dict) -> Inp
 
     line = markup_line_origin(layout_file, search, exc.line, **context) if exc.line else None
     message = str(exc) if line else f"markup line {exc.line}: {exc}"
-    return InputError([Problem(display_path(layout_file), line, "", message)])
+    return InputError.at(display_path(layout_file), line, "", message)
 
 
 def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: PrintOptions) -> bytes:
@@ -114,12 +114,13 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: Prin
         try:
             pdf, pages = render_pdf(root.build(ctx), ctx)
         except TooLarge as exc:
-            raise BuildError(f"{display_path(inputs.guide_file)}: the {layout} cannot be laid out: {exc}; shorten it") from None
+            raise BuildError.at(display_path(inputs.guide_file), None, "", f"the {layout} cannot be laid out: {exc}",
+                                "shorten it") from None
         except BuildError as exc:
-            raise BuildError(f"{display_path(inputs.guide_file)}: the {layout}: {exc}") from None
+            raise BuildError.at(display_path(inputs.guide_file), None, "", f"the {layout}: {exc}") from None
         if pages > root["max-pages"]:
-            raise BuildError(f"{display_path(inputs.guide_file)}: the {layout} runs to {pages} pages, over its limit of "
-                             f"{root['max-pages']}; shorten the guide")
+            raise BuildError.at(display_path(inputs.guide_file), None, "", f"the {layout} runs to {pages} pages, over its limit "
+                                 f"of {root['max-pages']}", "shorten the guide")
         return pdf
     body_size = theme.sheet.type["body"].size
     smallest = min(1.0, root["min-font-size"] / body_size)
@@ -136,10 +137,11 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: Prin
         if pages == 1:
             return pdf
     overflow = _overflow(flowables, ctx)
-    raise BuildError(
-        f"{display_path(inputs.guide_file)}: the {layout} does not fit on one page even at {root['min-font-size']:g} pt: "
-        f"it is about {overflow / 72:.1f} in ({overflow / (height - 2 * 72) * 100:.0f}% of a page) too long; "
-        f"shorten its content" + (" (fewer checklist items or shorter detail lines)" if layout == "checklist" else ""))
+    raise BuildError.at(
+        display_path(inputs.guide_file), None, "",
+        f"the {layout} does not fit on one page even at {root['min-font-size']:g} pt: "
+        f"it is about {overflow / 72:.1f} in ({overflow / (height - 2 * 72) * 100:.0f}% of a page) too long",
+        "shorten its content" + (" (fewer checklist items or shorter detail lines)" if layout == "checklist" else ""))
 
 
 def _overflow(flowables, ctx) -> float:

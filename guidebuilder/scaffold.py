@@ -99,10 +99,10 @@ def new_school(name: str, schools_dir: Path, logo: Path | None, primary: str | N
                 logo_target.unlink(missing_ok=True)  # the logo it copied: the retry copies it again
             raise
     except FileExistsError as exc:
-        raise InputError([Problem(_shown(Path(str(exc.args[0]) if exc.args else school_file)), None, "",
-                                  "already exists; edit it, or choose another name")]) from None
+        raise InputError.at(_shown(Path(str(exc.args[0]) if exc.args else school_file)), None, "",
+                                  "already exists; edit it, or choose another name") from None
     except OSError as exc:
-        raise InputError([Problem(display_path(folder), None, "", f"cannot write here ({exc.strerror})")]) from None
+        raise InputError.at(display_path(folder), None, "", f"cannot write here ({exc.strerror})") from None
     return school_file
 
 

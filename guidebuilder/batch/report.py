@@ -8,10 +8,18 @@ import click
 
 
 class Reporter:
-    def __init__(self, quiet: bool, verbose: bool, out_dir):
+    def __init__(self, quiet: bool, verbose: bool, out_dir, warn=None):
         self.quiet, self.verbose, self.out_dir = quiet, verbose, out_dir
         self.bar = None
         self.tty = sys.stderr.isatty()
+        self._warn = warn or (lambda problem: click.secho(f"warning: {problem}", fg="yellow", err=True))
+        self._warned: set[str] = set()
+
+    def warning(self, problem) -> None:
+        """A note of a build (the parent's or a worker's), said once however many schools share it."""
+        if str(problem) not in self._warned:
+            self._warned.add(str(problem))
+            self._warn(problem)
 
     def note(self, message: str) -> None:
         """What the run picked for the user (built-in samples standing in for her content)."""

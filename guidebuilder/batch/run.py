@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from guidebuilder import __version__
 from guidebuilder.load import locations
-from guidebuilder.errors import GuidebuilderError, InputError, Problem
+from guidebuilder.errors import GuidebuilderError, InputError, collecting_notes, internal_error
 from guidebuilder.batch.manifest import Manifest, combine, entry, file_digest, journal_record, stat_of, tree_digest
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ class Result:
     size: int = 0
     mtime_ns: int = 0
     reads: dict | None = None           # files the layout read: path -> sha256
+    notes: tuple = ()                   # warnings (Problems) of the school's build, on its first result
 
 
 # ---- phase 1: gather -------------------------------------------------------------------
@@ -207,9 +208,12 @@ def build_job(job: Job) -> list[Result]:
     """Build one school's documents (in a worker). Never raises: failures become results."""
     global _freeze_after_first_job
     try:
-        results = _build_job(job)
+        with collecting_notes() as notes:
+            results = _build_job(job)
     except WorkerStopped:
         return []  # what it finished is in the journal; the batch is stopping
+    if results:
+        results[0].notes = tuple(notes)  # back to the parent, which says each once
 
     if _freeze_after_first_job:
         import gc
@@ -260,7 +264,7 @@ def _build_job(job: Job) -> list[Result]:
         except GuidebuilderError as exc:
             results.append(Result(output.relative, False, str(exc)))
         except Exception as exc:  # noqa: BLE001 - one school's crash must not stop the batch
-            results.append(Result(output.relative, False, f"internal error: {exc.__class__.__name__}: {exc}"))
+            results.append(Result(output.relative, False, str(internal_error(exc))))
     return results
 
 
@@ -399,7 +403,7 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     except ValueError:
         k = n = 0
     if not (1 <= k <= n):
-        raise InputError([Problem("--shard", None, "", f'expected K/N with 1 <= K <= N, e.g. "2/8", got "{text}"')])
+        raise InputError.at("--shard", None, "", f'expected K/N with 1 <= K <= N, e.g. "2/8", got "{text}"')
     return k, n
 
 
@@ -477,7 +481,13 @@ class Summary:
 
 
 def run_batch(options: BatchOptions, reporter) -> Summary:
-    """Gather, plan, build; `reporter` hears start(total), done(job, results) and saves."""
+    """Gather, plan, build; `reporter` hears start(total), done(job, results), every warning
+    (this process's and the workers') and saves."""
+    with collecting_notes() as notes:
+        return _run_batch(options, reporter, notes)
+
+
+def _run_batch(options: BatchOptions, reporter, notes: list) -> Summary:
     from guidebuilder.pipeline import LAYOUTS
 
     clock = Clock()
@@ -504,6 +514,8 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
                                for layout in layouts))
     refuse_overwrites(options, sources, guide_files, jobs, order, manifest)  # before anything is written
     remove_stale_temporaries(options.out_dir)
+    for problem in notes:
+        reporter.warning(problem)
     reporter.start(sum(len(j.outputs) for j in jobs), len(fresh))
 
     def done(job: Job, results: list[Result]) -> None:
@@ -515,6 +527,8 @@ def run_batch(options: BatchOptions, reporter) -> Summary:
                                 result.mtime_ns, journaled=True, reads=result.reads)
             else:
                 manifest.forget(result.relative)
+        for problem in [*notes, *(n for r in results for n in r.notes)]:
+            reporter.warning(problem)
         failed = [r for r in results if not r.ok]
         if failed:
             summary.failures.append((job.school.label, failed[0].message))

@@ -28,7 +28,7 @@ def validate(model: type[BaseModel], source: YamlSource, defaults: dict | None =
     """`source.data` validated as `model`; raises InputError listing every problem."""
     data = source.data
     if not isinstance(data, dict):
-        raise InputError([Problem(source.name, source.line_of(()), "", "expected a mapping of keys at the top of the file")])
+        raise InputError.at(source.name, source.line_of(()), "", "expected a mapping of keys at the top of the file")
     data = {**(defaults or {}), **data}
     unknown = unknown_key_problems(model, data, (), source)
     try:
@@ -268,8 +268,8 @@ def load_school_source(path: Path):
         raise InputError([missing])
     source = load_yaml(path)
     if isinstance(source.data, dict) and "slug" in source.data:
-        raise InputError([Problem(source.name, source.line_of(("slug",)), "slug",
-                                  "is the school's folder name and cannot be set here; rename the folder")])
+        raise InputError.at(source.name, source.line_of(("slug",)), "slug",
+                                  "is the school's folder name and cannot be set here; rename the folder")
     return school_from_source(source, path.resolve().parent.name), source
 
 
@@ -324,6 +324,6 @@ def _asset_problem(source: YamlSource, keypath: tuple, relative: str | None, dec
     try:
         decode(target)
     except BuildError as exc:
-        return Problem(*where, str(exc).replace(str(target), f'"{relative}"'))
+        return Problem(*where, f'"{relative}": {exc.message}')
     return None
 

@@ -62,11 +62,11 @@ def regular_file(path: Path, expected: str) -> Path:
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:  # a dangling link, a link loop, no permission
-        raise InputError([Problem(name, None, "", f"cannot be read ({exc.strerror})")]) from None
+        raise InputError.at(name, None, "", f"cannot be read ({exc.strerror})") from None
     if stat.S_ISDIR(mode):
-        raise InputError([Problem(name, None, "", f"is a folder, expected {expected}")])
+        raise InputError.at(name, None, "", f"is a folder, expected {expected}")
     if not stat.S_ISREG(mode):
-        raise InputError([Problem(name, None, "", "is not a regular file (a named pipe, a socket or a device)")])
+        raise InputError.at(name, None, "", "is not a regular file (a named pipe, a socket or a device)")
     return path
 
 
@@ -153,10 +153,10 @@ def find_school(name_or_path: str | None) -> Path:
     if len(files) == 1:
         return files[0]
     if not files:
-        raise InputError([Problem("content/schools/", None, "", "has no schools; add one with "
-                                  "guidebuilder new-school NAME, or name a school file with --school")])
-    raise InputError([Problem("content/schools/", None, "", f'has no school "{DEFAULT_SCHOOL}" and several '
-                              f"others; choose one with --school ({_schools_phrase()})")])
+        raise InputError.at("content/schools/", None, "", "has no schools; add one with "
+                                  "guidebuilder new-school NAME, or name a school file with --school")
+    raise InputError.at("content/schools/", None, "", f'has no school "{DEFAULT_SCHOOL}" and several '
+                              f"others; choose one with --school ({_schools_phrase()})")
 
 
 def _school_in_folder(folder: Path, typed: str) -> Path:
@@ -165,16 +165,16 @@ def _school_in_folder(folder: Path, typed: str) -> Path:
         return school_file
     what = "a folder, not a school file" if folder.name.endswith((".yaml", ".yml")) else \
         "a folder with no school.yaml in it"
-    raise InputError([Problem(typed, None, "", f"is {what}; give a school's folder (holding its school.yaml), "
-                              f"its school.yaml file or its slug")])
+    raise InputError.at(typed, None, "", f"is {what}; give a school's folder (holding its school.yaml), "
+                              f"its school.yaml file or its slug")
 
 
 def _school_by_slug(slug: str) -> Path:
     candidate = schools_dir() / slug / "school.yaml"
     if present(candidate) or candidate.parent.is_dir():  # the read says what is wrong with it
         return candidate
-    raise InputError([Problem(slug, None, "", f"no such school file, folder or slug"
-                              f"{did_you_mean(slug, school_slugs())} ({_schools_phrase()})")])
+    raise InputError.at(slug, None, "", f"no such school file, folder or slug"
+                              f"{did_you_mean(slug, school_slugs())} ({_schools_phrase()})")
 
 
 def reference_school() -> Path:
@@ -230,11 +230,11 @@ def find_guide(name_or_path: str | None) -> Path:
     if name_or_path is None and len(files) == 1:
         return files[0]
     if name_or_path is None:
-        raise InputError([Problem("content/", None, "", f'has no guide "{DEFAULT_GUIDE}" and several others; '
-                                  f"choose one with --guide ({_guides_phrase()})")])
+        raise InputError.at("content/", None, "", f'has no guide "{DEFAULT_GUIDE}" and several others; '
+                                  f"choose one with --guide ({_guides_phrase()})")
     known = [p.stem for p in files]
-    raise InputError([Problem(guide_id, None, "", f"no such guide file or guide id in content/"
-                              f"{did_you_mean(guide_id, known)} ({_guides_phrase()})")])
+    raise InputError.at(guide_id, None, "", f"no such guide file or guide id in content/"
+                              f"{did_you_mean(guide_id, known)} ({_guides_phrase()})")
 
 
 def reference_guide() -> Path:
@@ -282,11 +282,11 @@ def find_layout(name: str) -> Path:
         if present(folder / f"{name}.xml.j2"):
             return regular_file(folder / f"{name}.xml.j2", "a layout file")
     known = sorted({p.name.removesuffix(".xml.j2") for d in layout_dirs() for p in d.glob("*.xml.j2")})
-    raise InputError([Problem(name, None, "", f"no such layout{did_you_mean(name, known)} (layouts: {', '.join(known)})")])
+    raise InputError.at(name, None, "", f"no such layout{did_you_mean(name, known)} (layouts: {', '.join(known)})")
 
 
 def stylesheet_path() -> Path:
     for folder in layout_dirs():
         if present(folder / "base.yaml"):
             return regular_file(folder / "base.yaml", "the stylesheet (a YAML file)")
-    raise InputError([Problem("layouts/base.yaml", None, "", "the base stylesheet is missing")])
+    raise InputError.at("layouts/base.yaml", None, "", "the base stylesheet is missing")

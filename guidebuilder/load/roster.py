@@ -51,8 +51,8 @@ def read_roster(path: Path) -> list[RosterRow]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(name, line, "", "is not UTF-8 text (export the spreadsheet as "
-                                                  "\"CSV UTF-8\")")]) from None
+        raise InputError.at(name, line, "", "is not UTF-8 text (export the spreadsheet as "
+                                                  "\"CSV UTF-8\")") from None
     previous_limit = csv.field_size_limit(MAX_ROSTER_BYTES)  # cells are measured below, by name
     try:
         return _read_rows(path, name, text, csv.reader(io.StringIO(text, newline="")))
@@ -67,7 +67,7 @@ def _read_rows(path: Path, name: str, text: str, reader) -> list[RosterRow]:
 
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
-        raise InputError([Problem(name, 1, "", "the roster is empty (expected a header row of column names)")])
+        raise InputError.at(name, 1, "", "the roster is empty (expected a header row of column names)")
     header = [h.strip() for h in header]
     problems = _header_problems(name, header, School)
     if problems:
@@ -117,8 +117,8 @@ def _check_cell_sizes(name: str, line: int, header: list[str], cells: list[str])
             column = header[i] if i < len(header) else f"cell {i + 1}"
             hint = (" (a quote that is never closed makes the rest of the file one cell)"
                     if cell.count("\n") > 1 else "")
-            raise InputError([Problem(name, line, column, f"the cell is {len(cell):,} characters long, over the "
-                                                          f"{MAX_CELL:,} character limit{hint}")])
+            raise InputError.at(name, line, column, f"the cell is {len(cell):,} characters long, over the "
+                                                          f"{MAX_CELL:,} character limit{hint}")
 
 
 def _header_problems(name: str, header: list[str], model) -> list[Problem]:

@@ -14,7 +14,6 @@ Then, by what the character would do on paper:
 from __future__ import annotations
 
 import unicodedata
-import warnings
 
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 SOFT_HYPHEN = "\u00ad"  # ReportLab prints it only where it breaks a word: a real character
@@ -71,12 +70,9 @@ def clean_text(text: str) -> tuple[str, list[str]]:
     return text, [character_name(c) for c in removed]
 
 
-_WARNED: set = set()  # a worker forked after the parent's warning does not repeat it
-
-
 def warn_removed(where: str, names: list[str]) -> None:
-    message = (f"{where}: removed {', '.join(names)} (invisible, {'they' if len(names) > 1 else 'it'} "
-               f"would print as a box)")
-    if message not in _WARNED:
-        _WARNED.add(message)
-        warnings.warn(message, stacklevel=2)
+    """A note (said once per run, however often the text is read) that invisible characters went."""
+    from guidebuilder.errors import Problem, note
+
+    note(Problem(where, None, "", f"removed {', '.join(names)} (invisible, {'they' if len(names) > 1 else 'it'} "
+                                  f"would print as a box)"))

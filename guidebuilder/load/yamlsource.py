@@ -82,17 +82,17 @@ def read_limited(path: Path, limit: int, name: str) -> bytes:
         if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError
         if not stat.S_ISREG(info.st_mode):
-            raise InputError([Problem(name, None, "", "is not a regular file")])
+            raise InputError.at(name, None, "", "is not a regular file")
         if info.st_size > limit:
-            raise InputError([Problem(name, None, "", f"file is {info.st_size:,} bytes, over the {limit:,} byte limit")])
+            raise InputError.at(name, None, "", f"file is {info.st_size:,} bytes, over the {limit:,} byte limit")
         with open(path, "rb") as handle:
             return handle.read(limit + 1)
     except FileNotFoundError:
-        raise InputError([Problem(name, None, "", "file not found")]) from None
+        raise InputError.at(name, None, "", "file not found") from None
     except IsADirectoryError:
-        raise InputError([Problem(name, None, "", "is a folder, expected a YAML file")]) from None
+        raise InputError.at(name, None, "", "is a folder, expected a YAML file") from None
     except OSError as exc:
-        raise InputError([Problem(name, None, "", f"cannot be read ({exc.strerror})")]) from None
+        raise InputError.at(name, None, "", f"cannot be read ({exc.strerror})") from None
 
 
 def load_yaml(path: Path) -> YamlSource:
@@ -100,12 +100,12 @@ def load_yaml(path: Path) -> YamlSource:
     name = display_path(path)
     raw = read_limited(path, MAX_YAML_BYTES, name)
     if len(raw) > MAX_YAML_BYTES:
-        raise InputError([Problem(name, None, "", f"file is over the {MAX_YAML_BYTES:,} byte limit")])
+        raise InputError.at(name, None, "", f"file is over the {MAX_YAML_BYTES:,} byte limit")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(name, line, "", "is not UTF-8 text (save the file as UTF-8)")]) from None
+        raise InputError.at(name, line, "", "is not UTF-8 text (save the file as UTF-8)") from None
     return parse_yaml(text, path)
 
 
@@ -150,7 +150,7 @@ def parse_yaml(text: str, path: Path) -> YamlSource:
         _prescan(text)
         node = loader.get_single_node()
         if node is None:
-            raise InputError([Problem(name, 1, "", "the file is empty (expected a mapping of keys)")])
+            raise InputError.at(name, 1, "", "the file is empty (expected a mapping of keys)")
         source = YamlSource(path, None)
         problems: list[Problem] = []
         source.data = _to_data(loader, node, (), source, problems, [0])
@@ -161,20 +161,20 @@ def parse_yaml(text: str, path: Path) -> YamlSource:
         bad_line = text.splitlines()[line - 1] if line and line <= len(text.splitlines()) else ""
         if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())] or "tab" in what:
             what = "tabs are not allowed for indentation; indent with spaces"
-        raise InputError([Problem(name, line, "", f"YAML syntax error: {what}")]) from None
+        raise InputError.at(name, line, "", f"YAML syntax error: {what}") from None
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         kind = ("a noncharacter" if (code & 0xFFFE) == 0xFFFE or 0xFDD0 <= code <= 0xFDEF else
                 "half of a surrogate pair" if 0xD800 <= code <= 0xDFFF else "a control character")
-        raise InputError([Problem(name, line, "", f"contains {kind} (U+{code:04X}) that "
-                                                  f"YAML does not allow; remove it")]) from None
+        raise InputError.at(name, line, "", f"contains {kind} (U+{code:04X}) that "
+                                                  f"YAML does not allow; remove it") from None
     except yaml.YAMLError as exc:
-        raise InputError([Problem(name, None, "", f"YAML error: {' '.join(str(exc).split())}")]) from None
+        raise InputError.at(name, None, "", f"YAML error: {' '.join(str(exc).split())}") from None
     except _TooBig as exc:
-        raise InputError([Problem(name, exc.line, "", str(exc))]) from None
+        raise InputError.at(name, exc.line, "", str(exc)) from None
     except RecursionError:
-        raise InputError([Problem(name, None, "", f"values are nested too deeply (at most {MAX_DEPTH} levels)")]) from None
+        raise InputError.at(name, None, "", f"values are nested too deeply (at most {MAX_DEPTH} levels)") from None
     finally:
         loader.dispose()
     if problems:

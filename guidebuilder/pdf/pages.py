@@ -96,7 +96,7 @@ def render_pdf(flowables, ctx) -> tuple[bytes, int]:
         from reportlab.platypus.doctemplate import LayoutError
 
         if isinstance(exc, LayoutError) or "too large" in str(exc):
-            raise TooLarge("a block (a table, panel or group) is taller than a whole page") from None
+            raise TooLarge.at(None, None, "", "a block (a table, panel or group) is taller than a whole page") from None
         raise
     return buffer.getvalue(), doc.page
 
@@ -169,7 +169,7 @@ def _fold_frames(story: list, ctx, frame):
         if isinstance(flowable, PanelStart):
             current = flowable.name
         elif current is None:
-            raise BuildError("a brochure holds only <fold-panel> elements at its top level")
+            raise BuildError.at(None, None, "", "a brochure holds only <fold-panel> elements at its top level")
         else:
             panels[current].append(flowable)
     frames, overflowing = {}, []
@@ -182,7 +182,7 @@ def _fold_frames(story: list, ctx, frame):
         if needed > frame_height + 0.5:
             overflowing.append(f'"{name}" by {(needed - frame_height) / 72:.2f} in')
     if overflowing:
-        raise BuildError(f"panels overflow: {', '.join(overflowing)}; shorten what the layout puts there")
+        raise BuildError.at(None, None, "", f"panels overflow: {', '.join(overflowing)}", "shorten what the layout puts there")
     flow = []
     for i, name in enumerate(FOLD_ORDER):
         flow += panels[name] + ([FrameBreak()] if i < len(FOLD_ORDER) - 1 else [])

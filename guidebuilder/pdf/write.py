@@ -40,7 +40,7 @@ def open_atomic(path: Path, before_rename=None):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise BuildError(f"{display_path(path.parent)}: cannot write here ({exc.strerror})") from None
+        raise BuildError.at(display_path(path.parent), None, "", f"cannot write here ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             lock_while_writing(handle)
@@ -53,7 +53,7 @@ def open_atomic(path: Path, before_rename=None):
     except BaseException as exc:
         Path(temp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise BuildError(f"{display_path(path)}: cannot write ({exc.strerror})") from None
+            raise BuildError.at(display_path(path), None, "", f"cannot write ({exc.strerror})") from None
         raise
 
 

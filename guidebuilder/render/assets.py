@@ -148,7 +148,7 @@ def _load(path: Path, mtime: float) -> LoadedImage:
             return _load_svg(path, data)
         return _load_raster(data)
     except Refused as exc:
-        raise BuildError(f"{path}: {exc}") from None
+        raise BuildError.at(path, None, "", str(exc)) from None
 
 
 def _set_fonts(node, family) -> None:
@@ -461,9 +461,9 @@ def load_image(path: Path) -> LoadedImage:
         path = resolve_inside("/", Path(path).absolute())  # symbolic links followed; a loop refused
         mtime = path.stat().st_mtime
     except Refused as exc:
-        raise BuildError(f"{path}: {exc}") from None
+        raise BuildError.at(path, None, "", str(exc)) from None
     except OSError:
-        raise BuildError(f"{path}: not found") from None
+        raise BuildError.at(path, None, "", "not found") from None
     return _load(path, mtime)
 
 @lru_cache(maxsize=256)

@@ -37,7 +37,7 @@ class FontFamily:
 def default_font_dir() -> Path:
     spec = importlib.util.find_spec("font_source_sans_pro")
     if not spec or not spec.submodule_search_locations:
-        raise BuildError("the default font package is missing: pip install font-source-sans-pro")
+        raise BuildError.at(None, None, "", "the default font package is missing: pip install font-source-sans-pro")
     return Path(next(iter(spec.submodule_search_locations))) / "files"
 
 
@@ -85,12 +85,12 @@ def _register_file(path: Path, family_tag: str) -> str:
             why = "it is not a TrueType font file"
         else:
             why = "the file is damaged or uses a format ReportLab cannot embed"
-        raise BuildError(f"{path}: cannot embed this font: {why}; use a TrueType (.ttf) file "
-                         f"(glyf outlines), e.g. the family's TTF release") from None
+        raise BuildError.at(path, None, "", f"cannot embed this font: {why}",
+                             "use a TrueType (.ttf) file (glyf outlines), e.g. the family's TTF release") from None
     if not any(ord(c) in font.face.charToGlyph for c in LATIN_LETTERS):
         # Else every text of the guide and the school would be blamed, one by one, for it.
-        raise BuildError(f"{path}: the font has no Latin letters (A-Z, a-z), which every guide prints "
-                         f"(web addresses, e-mail); use a font that covers Latin text")
+        raise BuildError.at(path, None, "", "the font has no Latin letters (A-Z, a-z), which every guide prints "
+                             "(web addresses, e-mail)", "use a font that covers Latin text")
     # Not pdfmetrics.registerFont: it would give a school another school's version of a family.
     registry.register_as_itself(name, font)
     return name
@@ -109,7 +109,7 @@ def _file_digest(path: Path, mtime: float) -> str:
     try:  # a regular file within the limit: a named pipe would block
         return hashlib.sha1(read_regular(path, MAX_FONT_BYTES, "font file")).hexdigest()
     except Refused as exc:
-        raise BuildError(f"{path}: {exc}") from None
+        raise BuildError.at(path, None, "", str(exc)) from None
 
 
 def register_family(files: tuple[Path, Path, Path, Path]) -> FontFamily:

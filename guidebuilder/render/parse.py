@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from guidebuilder.render.markup import escape, quoteattr
 
 from guidebuilder.render.components import REGISTRY, MarkupError
-from guidebuilder.errors import InputError, Problem, did_you_mean, display_path
+from guidebuilder.errors import InputError, did_you_mean, display_path
 from guidebuilder.render.settings import BuildState, DocumentSettings
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ class RenderContext:
         folder = Path(self.school_file).resolve().parent
         target = (folder / relative).resolve()
         if not target.is_relative_to(folder):
-            raise InputError([Problem(display_path(self.school_file), None, "", f'"{relative}" is outside the school\'s folder')])
+            raise InputError.at(display_path(self.school_file), None, "", f'"{relative}" is outside the school\'s folder')
         return target
 
 

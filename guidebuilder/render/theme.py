@@ -7,10 +7,10 @@ fills keep the true brand colour.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from guidebuilder.errors import Problem, note
 from guidebuilder.render.colours import contrast, mix, readable_on
 from guidebuilder.render.fonts import STYLES, FontFamily, default_font_dir, register_family
 from guidebuilder.render.stylesheet import Stylesheet
@@ -165,8 +165,8 @@ def _family(sheet: Stylesheet, school, school_file: Path | None) -> FontFamily:
             given = getattr(school.fonts, style)
             if given is None:
                 stand_in = school.fonts.bold if style == "bold_italic" and school.fonts.bold else school.fonts.regular
-                warnings.warn(f"{school.slug}: no {style.replace('_', ' ')} font given; "
-                              f"{Path(stand_in).name} stands in", stacklevel=2)
+                note(Problem(school.slug, None, "", f"no {style.replace('_', ' ')} font given; "
+                                                    f"{Path(stand_in).name} stands in"))
                 files.append(folder / stand_in)
             else:
                 files.append(folder / given)

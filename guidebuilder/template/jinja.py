@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from markupsafe import Markup
 
-from guidebuilder.errors import InputError, Problem, display_path
+from guidebuilder.errors import InputError, display_path
 
 # Each try at a match scans no further than the next delimiter of its kind (a label holds no
 # bracket, a URL no bracket or space), so the whole text is read in linear time: "[" typed
@@ -470,16 +470,16 @@ def render_markup(layout_file: Path, search_path: tuple[Path, ...], **context) -
             template = env.get_template(Path(layout_file).name)
             return _render_bounded(template, context, name)
     except TemplateSyntaxError as exc:
-        raise InputError([Problem(name, exc.lineno, "", f"template syntax error: {exc.message}")]) from None
+        raise InputError.at(name, exc.lineno, "", f"template syntax error: {exc.message}") from None
     except SecurityError as exc:
         line = _template_line(exc, layout_file)
-        raise InputError([Problem(name, line, "", f"not allowed in a layout: {exc}")]) from None
+        raise InputError.at(name, line, "", f"not allowed in a layout: {exc}") from None
     except TemplateError as exc:
         line = _template_line(exc, layout_file)
-        raise InputError([Problem(name, line, "", f"template error: {exc.message}")]) from None
+        raise InputError.at(name, line, "", f"template error: {exc.message}") from None
     except (ArithmeticError, LookupError, TypeError, ValueError, OverflowError, RecursionError) as exc:
         line = _template_line(exc, layout_file)
-        raise InputError([Problem(name, line, "", f"template error: {exc.__class__.__name__}: {exc}")]) from None
+        raise InputError.at(name, line, "", f"template error: {exc.__class__.__name__}: {exc}") from None
 
 
 def _render_bounded(template, context: dict, name: str) -> str:
@@ -492,9 +492,9 @@ def _render_bounded(template, context: dict, name: str) -> str:
             if size > MAX_MARKUP:
                 frame = stream.gi_frame
                 line = template.get_corresponding_lineno(frame.f_lineno) if frame is not None else None
-                raise InputError([Problem(name, line, "", f"the layout writes over {MAX_MARKUP:,} characters of "
+                raise InputError.at(name, line, "", f"the layout writes over {MAX_MARKUP:,} characters of "
                                                           f"markup (stopped here); look for loops that repeat "
-                                                          f"too much")])
+                                                          f"too much")
             pieces.append(piece)
     except InputError:
         raise

@@ -27,7 +27,7 @@ def check_version(version: str) -> None:
     """Raise BuildError unless `version` (ReportLab's, e.g. "5.1.0") is the supported minor release."""
     release = tuple(int(part) if part.isdigit() else -1 for part in version.split(".")[:2])
     if release != SUPPORTED:
-        raise BuildError(f"ReportLab {version} is installed; guidebuilder needs {NEEDED}: {INSTALL}")
+        raise BuildError.at(None, None, "", f"ReportLab {version} is installed; guidebuilder needs {NEEDED}: {INSTALL}")
 
 
 def _installed_version() -> str:

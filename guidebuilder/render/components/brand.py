@@ -106,7 +106,7 @@ class Image(Component):
         except Refused as exc:
             raise refuse(str(exc)) from None
         except BuildError as exc:
-            raise refuse(str(exc).replace(f"{target}: ", "", 1)) from None
+            raise refuse(exc.message) from None
 
 
 MIN_QR_MODULE = 0.6 / 25.4 * 72  # 0.6 mm
