@@ -50,6 +50,7 @@ class Stylesheet:
     space: dict
     neutrals: dict
     colors: dict
+    details: dict  # group -> key -> number, e.g. details["stripes"]["card"]
 
 
 # What the components read: a stylesheet without one of these is an error, never a KeyError.
@@ -62,6 +63,17 @@ REQUIRED = {
     "neutrals": ("text", "muted", "rule"),
     "colors": ("band", "heading", "rule", "link", "step_number", "fact_card", "fact_value", "fact_rule", "callout",
                "callout_rule", "panel", "table_header", "tick", "notes_rule"),
+}
+# The finer design numbers (`details`), each a plain number above zero: pt, or a share of another value.
+DETAILS = {
+    "stripes": ("card", "callout"),
+    "lines": ("tick_min", "notes_min", "footer", "footer_gap"),
+    "after": ("callout_title", "fact_value", "fact_label", "step_title", "step_title_stacked", "school_name",
+              "step_badge"),
+    "shares": ("list_item_after", "table_before", "callout_before", "table_cell_padding", "callout_padding",
+               "logo_card_padding", "fact_stacked_side", "hero_top", "hero_after", "facts_after", "step_badge",
+               "step_gap", "tick_box", "tick_gap", "checklist_gutter"),
+    "print": ("min_type",),
 }
 WEIGHTS = ("regular", "bold", "italic", "bold_italic")
 FONT_STYLES = ("regular", "bold", "italic", "bold_italic")
@@ -124,9 +136,38 @@ def load_stylesheet(path: Path, mtime: float = 0.0) -> Stylesheet:
         for key in keys:
             if key not in have and not any(p.key == f"{name}.{key}" for p in problems):
                 problems.append(Problem(source.name, source.line_of((name,)), f"{name}.{key}", "required key is missing"))
+    given_details = section("details")  # not a mapping: one problem, not one per group
+    details = _details(source, given_details, problems) if isinstance(data.get("details"), dict) else {}
     if problems:
         raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.key)))
-    return Stylesheet(Path(path), page, fonts, types, space, neutrals, colors)
+    return Stylesheet(Path(path), page, fonts, types, space, neutrals, colors, details)
+
+
+def _details(source, given: dict, problems: list) -> dict:
+    """The `details` section: every group of DETAILS with every key, each a number above zero."""
+    details = {}
+    for group, keys in DETAILS.items():
+        values = given.get(group)
+        if not isinstance(values, dict):
+            line = source.line_of(("details", group) if group in given else ("details",))
+            problems.append(Problem(source.name, line, f"details.{group}",
+                                    "expected a mapping" if group in given else "required key is missing"))
+            continue
+        details[group] = {}
+        for key in keys:
+            if key not in values:
+                problems.append(Problem(source.name, source.line_of(("details", group)), f"details.{group}.{key}",
+                                        "required key is missing"))
+                continue
+            try:
+                number = _number(values[key])
+                if not number > 0:
+                    raise ValueError
+                details[group][key] = number
+            except ValueError:
+                problems.append(Problem(source.name, source.line_of(("details", group, key)),
+                                        f"details.{group}.{key}", f'expected a number above zero, got "{values[key]}"'))
+    return details
 
 
 def _colour_role(value: str, neutrals: dict) -> bool:

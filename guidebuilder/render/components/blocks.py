@@ -56,7 +56,7 @@ class Table(Component):
         columns = max(len(r) for r in rows)
         rows = [r + [""] * (columns - len(r)) for r in rows]
         width = ctx.available_width
-        pad = theme.space("panel_padding") * 0.45
+        pad = theme.space("panel_padding") * theme.detail("shares", "table_cell_padding")
         if self["widths"]:
             weights = self["widths"]
             if len(weights) != columns:
@@ -83,7 +83,7 @@ class Table(Component):
             style += [("BACKGROUND", (0, 0), (-1, 0), HexColor(theme.colour("table_header"))),
                       ("LINEBELOW", (0, 0), (-1, 0), theme.space("rule") * 1.5, HexColor(ctx.ink("heading")))]
         table = tag(RLTable(rows, colWidths=col_widths, repeatRows=1 if header else 0, style=style, hAlign="LEFT",
-                            spaceAfter=theme.space("block"), spaceBefore=theme.space("paragraph") * 0.5),
+                            spaceAfter=theme.space("block"), spaceBefore=theme.space("paragraph") * theme.detail("shares", "table_before")),
                     self.role)
         if len(rows) <= SHORT_TABLE_ROWS:  # a short table reads best whole, on one page or column
             from reportlab.platypus import KeepTogether
@@ -147,10 +147,11 @@ class Callout(Component):
             content = []
             if self["title"]:
                 content.append(paragraph(ctx, f"<b>{self['title']}</b>", "body",
-                                         ctx.ink("heading"), spaceAfter=2))
+                                         ctx.ink("heading"), spaceAfter=theme.detail("after", "callout_title")))
             content.append(paragraph(ctx, self.inline, "body"))
-        table = box(content, fill, theme.space("panel_padding") * 0.8, ctx.available_width, rule, "left", 3.5)
-        table.spaceAfter, table.spaceBefore = theme.space("block"), theme.space("paragraph") * 0.5
+        table = box(content, fill, theme.space("panel_padding") * theme.detail("shares", "callout_padding"), ctx.available_width,
+                    rule, "left", theme.detail("stripes", "callout"))
+        table.spaceAfter, table.spaceBefore = theme.space("block"), theme.space("paragraph") * theme.detail("shares", "callout_before")
         return [table]
 
 

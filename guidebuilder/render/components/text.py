@@ -185,14 +185,14 @@ class List(Component):
 
         theme = ctx.theme
         size, _ = theme.size("body")
-        items = [ListItem(paragraph(ctx, kid.inline, "body", spaceAfter=theme.space("paragraph") * 0.5))
+        items = [ListItem(paragraph(ctx, kid.inline, "body", spaceAfter=theme.space("paragraph") * theme.detail("shares", "list_item_after")))
                  for kid in self.kids]
         numbered = self["style"] == "number"
         return [tag(ListFlowable(
             items, bulletType="1" if numbered else "bullet", start=None if numbered else "\u2022",
             bulletFontName=theme.fonts.bold if numbered else theme.fonts.regular, bulletFontSize=size,
             bulletColor=HexColor(ctx.ink("heading")), leftIndent=theme.space("list_indent"),
-            bulletDedent="auto", spaceAfter=theme.space("block") - theme.space("paragraph") * 0.5,
+            bulletDedent="auto", spaceAfter=theme.space("block") - theme.space("paragraph") * theme.detail("shares", "list_item_after"),
             bulletOffsetY=0), self.role)]
 
 

@@ -1,0 +1,84 @@
+"""The stylesheet's `details` section: the finer design numbers live in layouts/base.yaml, not in code.
+
+Every key the stylesheet requires is read by the code, every key the code reads is required (so
+a number cannot sit unused in base.yaml, and code cannot read a key a stylesheet may lack), and
+the values are checked with file, line and key like the rest of the stylesheet.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import guidebuilder
+from guidebuilder.errors import InputError
+from guidebuilder.render.stylesheet import DETAILS, load_stylesheet
+
+PACKAGE = Path(guidebuilder.__file__).parent
+BASE = PACKAGE.parent / "layouts" / "base.yaml"
+
+
+def _details_read_by_code() -> set[tuple[str, str]]:
+    """Every `<theme>.detail("group", "key")` call in the package, as (group, key)."""
+    read = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "detail"
+                    and len(node.args) == 2 and all(isinstance(a, ast.Constant) for a in node.args)):
+                read.add((node.args[0].value, node.args[1].value))
+    return read
+
+
+def test_every_detail_is_read_and_every_read_detail_is_required():
+    required = {(group, key) for group, keys in DETAILS.items() for key in keys}
+    read = _details_read_by_code() | {("print", "min_type")}  # read via Theme.min_print_size
+    assert required - read == set(), "keys in base.yaml's details that no code reads"
+    assert read - required == set(), "details the code reads that the stylesheet does not require"
+
+
+def test_base_yaml_has_exactly_the_required_details():
+    sheet = load_stylesheet(BASE)
+    assert {g: tuple(v) for g, v in sheet.details.items()} == DETAILS
+    assert sheet.details["stripes"] == {"card": 3, "callout": 3.5}
+    assert sheet.details["print"]["min_type"] == 7.5
+
+
+def _sheet_with(tmp_path, old: str, new: str) -> Path:
+    text = BASE.read_text()
+    assert text.count(old) == 1
+    path = tmp_path / "base.yaml"
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_a_detail_that_is_not_a_number_is_named_with_its_line(tmp_path):
+    path = _sheet_with(tmp_path, "    card: 3 ", "    card: wide ")
+    with pytest.raises(InputError) as caught:
+        load_stylesheet(path)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.key, problem.message) == (
+        _line_of(path, "card: wide"), "details.stripes.card", 'expected a number above zero, got "wide"')
+
+
+def test_a_missing_detail_and_a_zero_one_are_both_reported(tmp_path):
+    path = _sheet_with(tmp_path, "    callout: 3.5 ", "    callot: 3.5 ")
+    path.write_text(path.read_text().replace("    min_type: 7.5 ", "    min_type: 0 "))
+    with pytest.raises(InputError) as caught:
+        load_stylesheet(path)
+    found = {(p.key, p.line, p.message) for p in caught.value.problems}
+    assert found == {("details.stripes.callout", _line_of(path, "  stripes:"), "required key is missing"),
+                     ("details.print.min_type", _line_of(path, "min_type: 0"), 'expected a number above zero, got "0"')}
+
+
+def test_a_stylesheet_without_details_says_so(tmp_path):
+    text = BASE.read_text()
+    start, end = text.index("details:"), text.index("neutrals:")
+    path = tmp_path / "base.yaml"
+    path.write_text(text[:start] + text[end:])
+    with pytest.raises(InputError) as caught:
+        load_stylesheet(path)
+    assert [(p.key, p.message) for p in caught.value.problems] == [("details", "expected a mapping")]
