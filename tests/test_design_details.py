@@ -71,6 +71,7 @@ def test_a_missing_detail_and_a_zero_one_are_both_reported(tmp_path):
         load_stylesheet(path)
     found = {(p.key, p.line, p.message) for p in caught.value.problems}
     assert found == {("details.stripes.callout", _line_of(path, "  stripes:"), "required key is missing"),
+                     ("details.stripes.callot", _line_of(path, "callot: 3.5"), "unknown key"),
                      ("details.print.min_type", _line_of(path, "min_type: 0"), 'expected a number above zero, got "0"')}
 
 
@@ -81,4 +82,50 @@ def test_a_stylesheet_without_details_says_so(tmp_path):
     path.write_text(text[:start] + text[end:])
     with pytest.raises(InputError) as caught:
         load_stylesheet(path)
-    assert [(p.key, p.message) for p in caught.value.problems] == [("details", "expected a mapping")]
+    assert [(p.key, p.message) for p in caught.value.problems] == [("details", "required key is missing")]
+
+
+def test_a_detail_of_your_own_is_refused_as_unused(tmp_path):
+    path = _sheet_with(tmp_path, "    card: 3 ", "    card: 3\n    badge: 2 ")
+    with pytest.raises(InputError) as caught:
+        load_stylesheet(path)
+    assert [(p.line, p.key, p.message) for p in caught.value.problems] == [
+        (_line_of(path, "badge: 2"), "details.stripes.badge", "unknown key")]
+
+
+# ---- the whole stylesheet is validated by models, with the messages the docs show ----------------
+
+@pytest.mark.parametrize("old, new, at, key, message", [
+    ("h3:          {size: 11.5, leading: 15, weight: bold}", "h3:          {size: 11.5, leading: 15, weight: heavy}",
+     "weight: heavy", "type.h3.weight", 'expected one of regular, bold, italic, bold_italic, got "heavy"'),
+    ("body:        {size: 10, leading: 13.5}", "body:        {size: 10, leading: 13.5, colour: red}", "colour: red",
+     "type.body", "expected {size: N, leading: N, weight: regular|bold|italic|bold_italic} with N above 0"),
+    ("body:        {size: 10, leading: 13.5}", "body: {size: 0, leading: 13.5}", "body: {size: 0",
+     "type.body", "expected {size: N, leading: N, weight: regular|bold|italic|bold_italic} with N above 0"),
+    ("  block: 12 ", "  block: big ", "block: big", "space.block",
+     'expected a length like "0.5in", "12mm" or "10pt", got "big"'),
+    ('  muted: "#4A525C"', '  muted: "grey"', 'muted: "grey"', "neutrals.muted", 'expected a colour like "#1B1F24"'),
+    ("fact_card: primary 9% ", "fact_card: primry 9% ", "primry 9%", "colors.fact_card",
+     'expected primary, secondary or accent (with an optional tint like "primary 12%"), a neutral, or "#RRGGBB"; '
+     'got "primry 9%"'),
+    ("notes_rule: neutral rule", "notes_rule: neutral ink", "neutral ink", "colors.notes_rule",
+     'expected primary, secondary or accent (with an optional tint like "primary 12%"), a neutral, or "#RRGGBB"; '
+     'got "neutral ink"'),
+    ("  gutter: 0.22in ", "  gutters: 0.22in ", "page:", "page.gutter", "required key is missing"),
+    ("  bold: SourceSansPro-Semibold.ttf", "  bold: [a, b]", "bold: [a, b]", "fonts.bold", "expected text, got a list"),
+    ("\nspace:", "\nspaces:", "spaces:", "spaces", "unknown key"),
+])
+def test_a_stylesheet_problem_is_named_at_its_line(tmp_path, old, new, at, key, message):
+    path = _sheet_with(tmp_path, old, new)
+    with pytest.raises(InputError) as caught:
+        load_stylesheet(path)
+    problems = caught.value.problems if key != "spaces" else [p for p in caught.value.problems if p.key == key]
+    assert [(p.line, p.key, p.message) for p in problems] == [(_line_of(path, at), key, message)]
+
+
+def test_styles_and_roles_of_your_own_are_taken_and_checked(tmp_path):
+    path = _sheet_with(tmp_path, "  band:        {size: 8.5", "  caption: {size: 8, leading: 10}\n  band:        {size: 8.5")
+    sheet = load_stylesheet(path)
+    assert (sheet.type["caption"].size, sheet.type["caption"].leading, sheet.type["caption"].weight) == (8, 10, "regular")
+    assert isinstance(sheet.type["caption"].size, int) and sheet.type["h3"].size == 11.5
+    assert sheet.page["margin"] == 0.65 * 72 and sheet.colors["fact_card"] == "primary 9%"
