@@ -9,8 +9,6 @@ from __future__ import annotations
 from guidebuilder import __version__
 from guidebuilder.errors import BuildError
 
-PAGE_SIZES = {"letter": (612.0, 792.0), "a4": (595.2756, 841.8898)}
-
 
 def _numbered_canvas(furniture, geometry):
     """A canvas that holds its pages until the end, so each footer can say 'Page N of M'.

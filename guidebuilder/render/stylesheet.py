@@ -9,6 +9,7 @@ from pathlib import Path
 
 from guidebuilder.errors import InputError, Problem
 from guidebuilder.load.yamlsource import load_yaml
+from guidebuilder.render.fonts import STYLES
 
 _UNITS = {"pt": 1.0, "in": 72.0, "mm": 72 / 25.4, "cm": 72 / 2.54}
 
@@ -75,8 +76,7 @@ DETAILS = {
                "step_gap", "tick_box", "tick_gap", "checklist_gutter"),
     "print": ("min_type",),
 }
-WEIGHTS = ("regular", "bold", "italic", "bold_italic")
-FONT_STYLES = ("regular", "bold", "italic", "bold_italic")
+WEIGHTS = STYLES  # a type style's weight names the font style it is set in
 
 
 @lru_cache(maxsize=8)
@@ -212,7 +212,7 @@ def _models():
                            **{group: (closed_section(group.title(), keys, Number), ...) for group, keys in DETAILS.items()})
     Sheet = create_model(
         "Sheet", __config__=closed,
-        page=(open_section("Page", Length), ...), fonts=(closed_section("Fonts", FONT_STYLES, str), ...),
+        page=(open_section("Page", Length), ...), fonts=(closed_section("Fonts", STYLES, str), ...),
         type=(open_section("Type", Style), ...), space=(open_section("Space", Length), ...),
         neutrals=(open_section("Neutrals", Hex), ...), colors=(open_section("Colors", Role), ...),
         details=(Details, ...))

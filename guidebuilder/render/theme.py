@@ -8,7 +8,7 @@ fills keep the true brand colour.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from guidebuilder.render.colours import contrast, mix, readable_on
@@ -33,7 +33,6 @@ class Theme:
     brand: dict            # primary, secondary, accent as hex
     fonts: FontFamily
     scale: float = 1.0     # the checklist shrinks its type to fit one page
-    notes: list = field(default_factory=list)
 
     # ---- colours -------------------------------------------------------------------
     def colour(self, role_or_value: str) -> str:
@@ -148,7 +147,7 @@ class Theme:
         return notes
 
     def scaled(self, scale: float) -> "Theme":
-        return Theme(self.sheet, self.brand, self.fonts, scale, self.notes)
+        return Theme(self.sheet, self.brand, self.fonts, scale)
 
 
 def make_theme(sheet: Stylesheet, school, school_file: Path | None) -> Theme:
