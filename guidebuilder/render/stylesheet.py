@@ -74,6 +74,8 @@ DETAILS = {
     "shares": ("list_item_after", "table_before", "callout_before", "table_cell_padding", "callout_padding",
                "logo_card_padding", "fact_stacked_side", "hero_top", "hero_after", "facts_after", "step_badge",
                "step_gap", "tick_box", "tick_gap", "checklist_gutter"),
+    "tables": ("column_floor",),
+    "text": ("link_room",),
     "print": ("min_type",),
 }
 WEIGHTS = STYLES  # a type style's weight names the font style it is set in

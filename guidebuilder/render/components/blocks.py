@@ -66,7 +66,7 @@ class Table(Component):
         else:
             texts = [[c.inline for c in row.kids] + [""] * (columns - len(row.kids)) for row in self.kids]
             col_widths = column_widths(texts, width, theme.fonts.regular, theme.fonts.bold, theme.size("table")[0],
-                                       pad, header)
+                                       pad, header, theme.detail("tables", "column_floor"))
         narrowest = min(range(columns), key=lambda c: col_widths[c])
         if col_widths[narrowest] - 2 * pad < MIN_COLUMN_TEXT:
             given = f' widths="{",".join(f"{w:g}" for w in self["widths"])}"' if self["widths"] else ""
@@ -104,7 +104,7 @@ def _plain(inline: str) -> str:
 
 
 def column_widths(rows: list[list[str]], width: float, font: str, bold: str, size: float, pad: float,
-                  header: bool) -> list[float]:
+                  header: bool, floor_text: float) -> list[float]:
     """Widths that never break a word and share the rest in proportion to each column's text."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -117,7 +117,7 @@ def column_widths(rows: list[list[str]], width: float, font: str, bold: str, siz
             words = text.split() or [""]
             least[c] = max(least[c], max(stringWidth(w, face, size) for w in words) + 2 * pad)
             natural[c] = max(natural[c], stringWidth(text, face, size) + 2 * pad)
-    floor = min(width / columns, 2 * pad + 36)  # a column always has room for a few letters
+    floor = min(width / columns, 2 * pad + floor_text)  # a column always has room for a few letters
     least = [max(w, floor) for w in least]
     spare = width - sum(least)
     if spare <= 0:  # very long words: share the width, never below the floor (long words then break)

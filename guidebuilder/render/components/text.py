@@ -17,7 +17,7 @@ def paragraph(ctx, inline: str, type_style: str, colour: str | None = None, **ov
     style = ctx.theme.style(type_style, colour or ctx.ink("text"), **overrides)
     if "<a " in inline:
         inline = inline.replace("<a href=", f'<a color="{ctx.ink("link")}" href=')
-        inline = break_long_links(inline, style, ctx.available_width - style.leftIndent - 14)
+        inline = break_long_links(inline, style, ctx.available_width - style.leftIndent - ctx.theme.detail("text", "link_room"))
     if "keepWithNext" not in overrides and inline.rstrip().endswith(":"):
         style = ctx.theme.style(type_style, colour or ctx.ink("text"), keepWithNext=1, **overrides)  # "these:" leads in
     return FastParagraph.make(inline, style)
