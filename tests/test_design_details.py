@@ -129,3 +129,26 @@ def test_styles_and_roles_of_your_own_are_taken_and_checked(tmp_path):
     assert (sheet.type["caption"].size, sheet.type["caption"].leading, sheet.type["caption"].weight) == (8, 10, "regular")
     assert isinstance(sheet.type["caption"].size, int) and sheet.type["h3"].size == 11.5
     assert sheet.page["margin"] == 0.65 * 72 and sheet.colors["fact_card"] == "primary 9%"
+
+
+def _numbers_typed_in_components() -> list[str]:
+    """Number literals in the components where a design number would be typed: a spacing keyword
+    (spaceAfter=3) or a stylesheet value multiplied by a factor (space("paragraph") * 0.5)."""
+    found = []
+    for path in sorted((PACKAGE / "render" / "components").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.keyword) and node.arg in ("spaceAfter", "spaceBefore") \
+                    and isinstance(node.value, ast.Constant) and node.value.value != 0:
+                found.append(f"{path.name}:{node.value.lineno}: {node.arg}={node.value.value}")
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+                sides = (node.left, node.right)
+                reads_sheet = any(isinstance(s, ast.Call) and isinstance(s.func, ast.Attribute)
+                                  and s.func.attr in ("space", "page") for s in sides)
+                factors = [s.value for s in sides if isinstance(s, ast.Constant) and s.value not in (1, 2)]
+                if reads_sheet and factors:
+                    found.append(f"{path.name}:{node.lineno}: x {factors[0]}")
+    return found
+
+
+def test_components_type_no_design_numbers():
+    assert _numbers_typed_in_components() == []

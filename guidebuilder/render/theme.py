@@ -100,7 +100,7 @@ class Theme:
         return self.sheet.page[name]
 
     def size(self, name: str) -> tuple[float, float]:
-        """Size and leading of type style `name`; shrinking never takes small print below 7.5 pt."""
+        """Size and leading of type style `name`; shrinking never takes small print below details.print.min_type."""
         style = self.sheet.type[name]
         size = max(style.size * self.scale, min(style.size, self.min_print_size))
         return size, style.leading * size / style.size

@@ -77,13 +77,15 @@ class Table(Component):
         style = [("VALIGN", (0, 0), (-1, -1), "TOP"),
                  ("FONTNAME", (0, 0), (-1, -1), theme.fonts.regular),
                  ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
-                 ("TOPPADDING", (0, 0), (-1, -1), pad * 0.8), ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
+                 ("TOPPADDING", (0, 0), (-1, -1), pad * theme.detail("shares", "table_cell_top")), ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
                  ("LINEBELOW", (0, 0), (-1, -1), theme.space("rule"), HexColor(theme.colour("rule")))]
         if header:
             style += [("BACKGROUND", (0, 0), (-1, 0), HexColor(theme.colour("table_header"))),
-                      ("LINEBELOW", (0, 0), (-1, 0), theme.space("rule") * 1.5, HexColor(ctx.ink("heading")))]
+                      ("LINEBELOW", (0, 0), (-1, 0), theme.space("rule") * theme.detail("shares", "table_header_rule"),
+                       HexColor(ctx.ink("heading")))]
         table = tag(RLTable(rows, colWidths=col_widths, repeatRows=1 if header else 0, style=style, hAlign="LEFT",
-                            spaceAfter=theme.space("block"), spaceBefore=theme.space("paragraph") * theme.detail("shares", "table_before")),
+                            spaceAfter=theme.space("block"),
+                            spaceBefore=theme.space("paragraph") * theme.detail("shares", "table_before")),
                     self.role)
         if len(rows) <= SHORT_TABLE_ROWS:  # a short table reads best whole, on one page or column
             from reportlab.platypus import KeepTogether
