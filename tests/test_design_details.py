@@ -82,7 +82,9 @@ def test_a_stylesheet_without_details_says_so(tmp_path):
     path.write_text(text[:start] + text[end:])
     with pytest.raises(InputError) as caught:
         load_stylesheet(path)
-    assert [(p.key, p.message) for p in caught.value.problems] == [("details", "required key is missing")]
+    assert [(p.key, p.message) for p in caught.value.problems] == [(
+        "details", "required key is missing (copy the details section from the built-in layouts/base.yaml; "
+                   "see docs/layouts.md)")]
 
 
 def test_a_detail_of_your_own_is_refused_as_unused(tmp_path):

@@ -110,6 +110,8 @@ def _problems(exc, source) -> list[Problem]:
     for error in exc.errors(include_url=False):
         keypath = tuple(part for part in error["loc"] if part not in ("int", "float"))  # union members
         message = "unknown key" if error["type"] == "extra_forbidden" else _message(error)
+        if keypath == ("details",) and error["type"] == "missing":  # a copy made before the section existed
+            message += " (copy the details section from the built-in layouts/base.yaml; see docs/layouts.md)"
         problems.add(Problem(source.name, source.line_of(keypath), dotted(keypath), message))
     return sorted(problems, key=lambda p: (p.line or 0, p.key))
 
