@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 
 from guidebuilder import __version__
+from guidebuilder.pdf.geometry import PAGE_SIZES as PAGE_SIZE_POINTS  # stdlib only: start-up stays fast
 
-PAGE_SIZES = click.Choice(["letter", "a4"], case_sensitive=False)
+PAGE_SIZES = click.Choice(list(PAGE_SIZE_POINTS), case_sensitive=False)
 
 # Out of memory, the report itself must not need memory: a reserve (calloc'd, so it costs no real
 # memory until touched) is freed first, and the message is made in advance (a second MemoryError

@@ -98,7 +98,8 @@ def _fit(root, theme, inputs: Inputs, size_name: str, layout: str, options: Prin
     """
     from guidebuilder.render.assets import AssetCache
     from guidebuilder.render.parse import RenderContext
-    from guidebuilder.pdf.pages import PAGE_SIZES, TooLarge, render_pdf
+    from guidebuilder.pdf.geometry import PAGE_SIZES
+    from guidebuilder.pdf.pages import TooLarge, render_pdf
 
     width, height = PAGE_SIZES[size_name]
     if root["orientation"] == "landscape":

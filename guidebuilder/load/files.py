@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from guidebuilder.errors import InputError, Problem
+from guidebuilder.load.models import BLOCK_KINDS
 from guidebuilder.load.yamlsource import YamlSource, dotted, load_yaml
 
 _MESSAGES = {
@@ -126,7 +127,7 @@ def _data_keypath(data, loc) -> tuple:
     return tuple(keypath)
 
 
-_TAGS = ("bullets", "table", "callout", "steps")
+_TAGS = BLOCK_KINDS  # a guide's block kinds: the one key of a block's mapping
 
 
 def _message(error) -> str:
@@ -144,7 +145,8 @@ def _message(error) -> str:
         from guidebuilder.errors import did_you_mean
 
         word = next(iter(error["input"]))
-        return f'unknown block "{word}"{did_you_mean(word, _TAGS)} (expected a paragraph, bullets, table, callout or steps)'
+        kinds = f'{", ".join(_TAGS[:-1])} or {_TAGS[-1]}'
+        return f'unknown block "{word}"{did_you_mean(word, _TAGS)} (expected a paragraph, {kinds})'
     if kind == "literal_error":
         return f"expected one of {error['ctx']['expected']}, got {_describe(error['input'])}"
     return error["msg"]
@@ -280,7 +282,9 @@ def school_from_source(source: YamlSource, slug: str):
     school = validate(School, source, {"slug": slug})
     problems = [_asset_problem(source, ("logo",), school.logo, _decode_logo)]
     if school.fonts:
-        for style in ("regular", "bold", "italic", "bold_italic"):
+        from guidebuilder.render.fonts import STYLES
+
+        for style in STYLES:
             problems.append(_asset_problem(source, ("fonts", style), getattr(school.fonts, style), _decode_font))
         if not school.fonts.regular:
             problems.append(Problem(source.name, source.line_of(("fonts",)), "fonts.regular",

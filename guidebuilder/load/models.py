@@ -6,6 +6,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
+from guidebuilder.pdf.geometry import PAGE_SIZES
 from guidebuilder.load.fieldtypes import Colour, Date, DateText, FileName, Language, StrictModel, Text, Url
 
 # ---- guide -----------------------------------------------------------------------------
@@ -73,7 +74,7 @@ Block = Annotated[
     Discriminator(
         _block_kind,
         custom_error_type="block",
-        custom_error_message="expected a paragraph (text) or one of: bullets, table, callout, steps",
+        custom_error_message=f"expected a paragraph (text) or one of: {', '.join(BLOCK_KINDS)}",
     ),
 ]
 
@@ -186,7 +187,7 @@ class School(StrictModel):
     contact: Contact = Field(default_factory=Contact)
     program: Program | None = None
     event: Event | None = None
-    page_size: Literal["letter", "a4"] = "letter"
+    page_size: Literal[tuple(PAGE_SIZES)] = "letter"
 
     @property
     def display_short_name(self) -> str:

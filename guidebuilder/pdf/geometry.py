@@ -11,6 +11,7 @@ from dataclasses import dataclass
 INCH = 72.0
 CROP_MARK_LENGTH = 0.25 * INCH   # marks start at the bleed line and run outwards this far
 CROP_MARK_ROOM = 0.375 * INCH    # paper beyond the bleed that holds them
+PAGE_SIZES = {"letter": (612.0, 792.0), "a4": (595.2756, 841.8898)}  # width, height in pt; the one list
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,6 @@ class PrintOptions:
     crop_marks: bool = False
     fields: bool = True
     cmyk: bool = False
-
-    @property
-    def is_print(self) -> bool:
-        return self.bleed > 0 or self.crop_marks
 
     def key(self) -> str:
         return f"bleed={self.bleed:g};marks={int(self.crop_marks)};fields={int(self.fields)};cmyk={int(self.cmyk)}"

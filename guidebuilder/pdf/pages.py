@@ -9,8 +9,6 @@ from __future__ import annotations
 from guidebuilder import __version__
 from guidebuilder.errors import BuildError
 
-PAGE_SIZES = {"letter": (612.0, 792.0), "a4": (595.2756, 841.8898)}
-
 
 def _numbered_canvas(furniture, geometry):
     """A canvas that holds its pages until the end, so each footer can say 'Page N of M'.
@@ -198,7 +196,7 @@ def _furniture(canvas, page: int, total: int, ctx) -> None:
     width, height, bleed = ctx.page_width, ctx.page_height, geometry.bleed
     margin = theme.page("margin")
     small, _ = theme.size("small")
-    small = max(small, 7.5)
+    small = max(small, theme.min_print_size)
     canvas.saveState()
     if geometry.crop_marks:
         canvas.setStrokeColor(HexColor("#000000"))
@@ -226,8 +224,9 @@ def _furniture(canvas, page: int, total: int, ctx) -> None:
         return
     footer_y = theme.page("footer") - small
     canvas.setStrokeColor(HexColor(theme.colour("rule")))
-    canvas.setLineWidth(0.5)
-    canvas.line(margin, footer_y + small + 4, width - margin, footer_y + small + 4)
+    canvas.setLineWidth(theme.detail("lines", "footer"))
+    rule_y = footer_y + small + theme.detail("lines", "footer_gap")
+    canvas.line(margin, rule_y, width - margin, rule_y)
     canvas.setFillColor(HexColor(theme.muted))
     canvas.setFont(theme.fonts.regular, small)
     if settings.footer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from reportlab.lib.colors import HexColor
-from reportlab.platypus import Flowable, HRFlowable, Paragraph
+from reportlab.platypus import Flowable, HRFlowable
 
 from guidebuilder.pdf.reportlab.platypus import CachedParagraph, kept_content, svg_default_font
 from guidebuilder.pdf.tagging import Tagged, artifact

@@ -152,11 +152,14 @@ class RenderContext:
 
     def asset(self, relative: str) -> Path:
         """A file in the school's folder; paths that leave it are refused."""
-        folder = Path(self.school_file).resolve().parent
-        target = (folder / relative).resolve()
-        if not target.is_relative_to(folder):
-            raise InputError.at(display_path(self.school_file), None, "", f'"{relative}" is outside the school\'s folder')
-        return target
+        from guidebuilder.render.assets import Outside, Refused, resolve_inside
+
+        try:
+            return resolve_inside(Path(self.school_file).resolve().parent, relative)
+        except Outside:
+            raise InputError.at(display_path(self.school_file), None, "", f'"{relative}" is outside the school\'s folder') from None
+        except Refused as exc:  # a loop of symbolic links, a NUL in the name
+            raise InputError.at(display_path(self.school_file), None, "", f'"{relative}" {exc}') from None
 
 
 def parse_markup(markup: str):

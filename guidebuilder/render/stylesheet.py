@@ -9,6 +9,7 @@ from pathlib import Path
 
 from guidebuilder.errors import InputError, Problem
 from guidebuilder.load.yamlsource import load_yaml
+from guidebuilder.render.fonts import STYLES
 
 _UNITS = {"pt": 1.0, "in": 72.0, "mm": 72 / 25.4, "cm": 72 / 2.54}
 
@@ -50,6 +51,7 @@ class Stylesheet:
     space: dict
     neutrals: dict
     colors: dict
+    details: dict  # group -> key -> number, e.g. details["stripes"]["card"]
 
 
 # What the components read: a stylesheet without one of these is an error, never a KeyError.
@@ -63,70 +65,162 @@ REQUIRED = {
     "colors": ("band", "heading", "rule", "link", "step_number", "fact_card", "fact_value", "fact_rule", "callout",
                "callout_rule", "panel", "table_header", "tick", "notes_rule"),
 }
-WEIGHTS = ("regular", "bold", "italic", "bold_italic")
-FONT_STYLES = ("regular", "bold", "italic", "bold_italic")
+# The finer design numbers (`details`), each a plain number above zero: pt, or a share of another value.
+DETAILS = {
+    "stripes": ("card", "callout"),
+    "lines": ("tick_min", "notes_min", "footer", "footer_gap"),
+    "after": ("callout_title", "fact_value", "fact_label", "step_title", "step_title_stacked", "school_name",
+              "step_badge"),
+    "shares": ("list_item_after", "table_before", "callout_before", "table_cell_padding", "table_cell_top",
+               "table_header_rule", "callout_padding", "logo_card_padding", "fact_stacked_side", "hero_top", "hero_after", "facts_after", "step_badge",
+               "step_gap", "tick_box", "tick_gap", "checklist_gutter"),
+    "tables": ("column_floor",),
+    "text": ("link_room",),
+    "print": ("min_type",),
+}
+WEIGHTS = STYLES  # a type style's weight names the font style it is set in
 
 
 @lru_cache(maxsize=8)
 def load_stylesheet(path: Path, mtime: float = 0.0) -> Stylesheet:
+    """The stylesheet at `path`, validated by the models below; every problem at once, with its line."""
+    from pydantic import ValidationError
+
     source = load_yaml(path)
-    data = source.data if isinstance(source.data, dict) else {}
-    problems = []
+    if not isinstance(source.data, dict):
+        raise InputError.at(source.name, source.line_of(()), "", "expected a mapping of keys at the top of the file")
+    neutrals = source.data.get("neutrals")
+    context = {"neutrals": neutrals if isinstance(neutrals, dict) else {}}
+    try:
+        sheet = _models().Sheet.model_validate(source.data, context=context)
+    except ValidationError as exc:
+        raise InputError(_problems(exc, source)) from None
+    return Stylesheet(Path(path), sheet.page.model_dump(), sheet.fonts.model_dump(),
+                      {key: TypeStyle(style.size, style.leading, style.weight) for key, style in sheet.type},
+                      sheet.space.model_dump(), sheet.neutrals.model_dump(), sheet.colors.model_dump(),
+                      {group: values.model_dump() for group, values in sheet.details})
 
-    def section(name):
-        value = data.get(name)
-        if not isinstance(value, dict):
-            problems.append(Problem(source.name, source.line_of((name,)), name, "expected a mapping"))
-            return {}
-        return value
 
-    page, space = {}, {}
-    for key, value in section("page").items():
-        try:
-            page[key] = parse_length(value)
-        except ValueError as exc:
-            problems.append(Problem(source.name, source.line_of(("page", key)), f"page.{key}", str(exc)))
-    for key, value in section("space").items():
-        try:
-            space[key] = parse_length(value)
-        except ValueError as exc:
-            problems.append(Problem(source.name, source.line_of(("space", key)), f"space.{key}", str(exc)))
-    types = {}
-    for key, value in section("type").items():
-        try:
-            style = TypeStyle(**value)
-            style = TypeStyle(_number(style.size), _number(style.leading), style.weight)
-            if not all(n > 0 for n in (style.size, style.leading)):
-                raise ValueError
-            types[key] = style
-        except (TypeError, ValueError, AttributeError):
-            problems.append(Problem(source.name, source.line_of(("type", key)), f"type.{key}",
-                                    "expected {size: N, leading: N, weight: regular|bold|italic|bold_italic} with N above 0"))
-    fonts, neutrals, colors = section("fonts"), section("neutrals"), section("colors")
-    for key, style in types.items():
-        if style.weight not in WEIGHTS:
-            problems.append(Problem(source.name, source.line_of(("type", key)), f"type.{key}.weight",
-                                    f'expected one of {", ".join(WEIGHTS)}, got "{style.weight}"'))
-    for key in FONT_STYLES:
-        if not isinstance(fonts.get(key), str):
-            problems.append(Problem(source.name, source.line_of(("fonts",)), f"fonts.{key}", "required key is missing"))
-    for key, value in neutrals.items():
-        if not (isinstance(value, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", value)):
-            problems.append(Problem(source.name, source.line_of(("neutrals", key)), f"neutrals.{key}",
-                                    'expected a colour like "#1B1F24"'))
-    for key, value in colors.items():
-        if not _colour_role(str(value), neutrals):
-            problems.append(Problem(source.name, source.line_of(("colors", key)), f"colors.{key}",
-                                    f'expected primary, secondary or accent (with an optional tint like "primary '
-                                    f'12%"), a neutral, or "#RRGGBB"; got "{value}"'))
-    for name, keys in REQUIRED.items():
-        have = {"page": page, "space": space, "type": types, "neutrals": neutrals, "colors": colors}[name]
-        for key in keys:
-            if key not in have and not any(p.key == f"{name}.{key}" for p in problems):
-                problems.append(Problem(source.name, source.line_of((name,)), f"{name}.{key}", "required key is missing"))
-    if problems:
-        raise InputError(sorted(problems, key=lambda p: (p.line or 0, p.key)))
-    return Stylesheet(Path(path), page, fonts, types, space, neutrals, colors)
+def _problems(exc, source) -> list[Problem]:
+    """Pydantic's errors worded as for the guide and school files (load.files), at their key's line."""
+    from guidebuilder.load.files import _message
+    from guidebuilder.load.yamlsource import dotted
+
+    problems = set()
+    for error in exc.errors(include_url=False):
+        keypath = tuple(part for part in error["loc"] if part not in ("int", "float"))  # union members
+        message = "unknown key" if error["type"] == "extra_forbidden" else _message(error)
+        if keypath == ("details",) and error["type"] == "missing":  # a copy made before the section existed
+            message += " (copy the details section from the built-in layouts/base.yaml; see docs/layouts.md)"
+        problems.add(Problem(source.name, source.line_of(keypath), dotted(keypath), message))
+    return sorted(problems, key=lambda p: (p.line or 0, p.key))
+
+
+# ---- the models ------------------------------------------------------------------------------
+# Built on first use, so importing this module loads no pydantic (the CLI starts fast).
+
+
+def _refuse(message: str):
+    from pydantic_core import PydanticCustomError
+
+    return PydanticCustomError("stylesheet", "{message}", {"message": message})  # braces in it stay as typed
+
+
+def _length(value) -> float:
+    try:
+        return parse_length(value)
+    except ValueError as exc:
+        raise _refuse(str(exc)) from None
+
+
+def _type_style(value) -> dict:
+    """{size, leading, weight}: the shape and numbers checked here, with one message; the weight by the model."""
+    try:
+        if not (isinstance(value, dict) and {"size", "leading"} <= set(value) <= {"size", "leading", "weight"}):
+            raise ValueError
+        numbers = {key: _number(value[key]) for key in ("size", "leading")}
+        if not all(n > 0 for n in numbers.values()):
+            raise ValueError
+    except ValueError:
+        raise _refuse("expected {size: N, leading: N, weight: regular|bold|italic|bold_italic} with N above 0") from None
+    return {**value, **numbers}
+
+
+def _weight(value) -> str:
+    if value not in WEIGHTS:
+        raise _refuse(f'expected one of {", ".join(WEIGHTS)}, got "{value}"')
+    return value
+
+
+def _hex(value) -> str:
+    if not (isinstance(value, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", value)):
+        raise _refuse('expected a colour like "#1B1F24"')
+    return value
+
+
+def _role(value, info) -> str:
+    if not _colour_role(str(value), (info.context or {}).get("neutrals", {})):
+        raise _refuse(f'expected primary, secondary or accent (with an optional tint like "primary 12%"), a neutral, '
+                      f'or "#RRGGBB"; got "{value}"')
+    return str(value)
+
+
+def _positive_number(value):
+    try:
+        number = _number(value)
+        if not number > 0:
+            raise ValueError
+    except ValueError:
+        raise _refuse(f'expected a number above zero, got "{value}"') from None
+    return number
+
+
+@lru_cache(maxsize=1)
+def _models():
+    """The stylesheet's models: each section requires its REQUIRED keys; page, type, space, neutrals
+    and colors also take keys of your own (checked the same way), fonts and details take no others."""
+    from types import SimpleNamespace
+    from typing import Annotated, Union
+
+    from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+
+    Length = Annotated[float, BeforeValidator(_length)]
+    Hex = Annotated[str, BeforeValidator(_hex)]
+    Role = Annotated[str, BeforeValidator(_role)]
+    Number = Annotated[Union[int, float], BeforeValidator(_positive_number)]
+    closed = ConfigDict(extra="forbid", frozen=True)
+
+    class TypeStyleModel(BaseModel):
+        model_config = closed
+        size: Union[int, float]
+        leading: Union[int, float]
+        weight: Annotated[str, BeforeValidator(_weight)] = "regular"
+
+    Style = Annotated[TypeStyleModel, BeforeValidator(_type_style)]
+
+    def open_section(name: str, value_type):
+        """A section with its required keys, and any others of the same kind."""
+        return create_model(name, __base__=_with_typed_extra(value_type),
+                            **{key: (value_type, ...) for key in REQUIRED[name.lower()]})
+
+    def _with_typed_extra(value_type):
+        class Section(BaseModel):
+            model_config = ConfigDict(extra="allow", frozen=True)
+            __pydantic_extra__: dict[str, value_type] = Field(init=False)
+        return Section
+
+    def closed_section(name: str, keys, value_type):
+        return create_model(name, __config__=closed, **{key: (value_type, ...) for key in keys})
+
+    Details = create_model("Details", __config__=closed,
+                           **{group: (closed_section(group.title(), keys, Number), ...) for group, keys in DETAILS.items()})
+    Sheet = create_model(
+        "Sheet", __config__=closed,
+        page=(open_section("Page", Length), ...), fonts=(closed_section("Fonts", STYLES, str), ...),
+        type=(open_section("Type", Style), ...), space=(open_section("Space", Length), ...),
+        neutrals=(open_section("Neutrals", Hex), ...), colors=(open_section("Colors", Role), ...),
+        details=(Details, ...))
+    return SimpleNamespace(Sheet=Sheet)
 
 
 def _colour_role(value: str, neutrals: dict) -> bool:

@@ -7,7 +7,7 @@ fills keep the true brand colour.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from guidebuilder.errors import Problem, note
@@ -16,8 +16,6 @@ from guidebuilder.render.fonts import STYLES, FontFamily, default_font_dir, regi
 from guidebuilder.render.stylesheet import Stylesheet
 
 WHITE = "#FFFFFF"
-
-MIN_PRINT_SIZE = 7.5  # the smallest type a printed page should carry (design brief)
 
 LINE_ROLES = ("rule", "notes_rule")
 INK_ROLES = ("heading", "link", "step_number", "fact_value", "tick")  # the brand colour set as text  # hairlines that must stay visible in print
@@ -35,7 +33,6 @@ class Theme:
     brand: dict            # primary, secondary, accent as hex
     fonts: FontFamily
     scale: float = 1.0     # the checklist shrinks its type to fit one page
-    notes: list = field(default_factory=list)
 
     # ---- colours -------------------------------------------------------------------
     def colour(self, role_or_value: str) -> str:
@@ -90,13 +87,22 @@ class Theme:
     def space(self, name: str) -> float:
         return self.sheet.space[name] * (self.scale if name not in ("rule",) else 1)
 
+    def detail(self, group: str, name: str):
+        """A finer design number from the stylesheet's `details` (never scaled), e.g. ("stripes", "card")."""
+        return self.sheet.details[group][name]
+
+    @property
+    def min_print_size(self) -> float:
+        """The smallest type a printed page should carry (design brief): details.print.min_type."""
+        return self.detail("print", "min_type")
+
     def page(self, name: str) -> float:
         return self.sheet.page[name]
 
     def size(self, name: str) -> tuple[float, float]:
-        """Size and leading of type style `name`; shrinking never takes small print below 7.5 pt."""
+        """Size and leading of type style `name`; shrinking never takes small print below details.print.min_type."""
         style = self.sheet.type[name]
-        size = max(style.size * self.scale, min(style.size, MIN_PRINT_SIZE))
+        size = max(style.size * self.scale, min(style.size, self.min_print_size))
         return size, style.leading * size / style.size
 
     def font(self, name: str) -> str:
@@ -141,7 +147,7 @@ class Theme:
         return notes
 
     def scaled(self, scale: float) -> "Theme":
-        return Theme(self.sheet, self.brand, self.fonts, scale, self.notes)
+        return Theme(self.sheet, self.brand, self.fonts, scale)
 
 
 def make_theme(sheet: Stylesheet, school, school_file: Path | None) -> Theme:

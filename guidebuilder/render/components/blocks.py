@@ -56,7 +56,7 @@ class Table(Component):
         columns = max(len(r) for r in rows)
         rows = [r + [""] * (columns - len(r)) for r in rows]
         width = ctx.available_width
-        pad = theme.space("panel_padding") * 0.45
+        pad = theme.space("panel_padding") * theme.detail("shares", "table_cell_padding")
         if self["widths"]:
             weights = self["widths"]
             if len(weights) != columns:
@@ -66,7 +66,7 @@ class Table(Component):
         else:
             texts = [[c.inline for c in row.kids] + [""] * (columns - len(row.kids)) for row in self.kids]
             col_widths = column_widths(texts, width, theme.fonts.regular, theme.fonts.bold, theme.size("table")[0],
-                                       pad, header)
+                                       pad, header, theme.detail("tables", "column_floor"))
         narrowest = min(range(columns), key=lambda c: col_widths[c])
         if col_widths[narrowest] - 2 * pad < MIN_COLUMN_TEXT:
             given = f' widths="{",".join(f"{w:g}" for w in self["widths"])}"' if self["widths"] else ""
@@ -77,13 +77,15 @@ class Table(Component):
         style = [("VALIGN", (0, 0), (-1, -1), "TOP"),
                  ("FONTNAME", (0, 0), (-1, -1), theme.fonts.regular),
                  ("LEFTPADDING", (0, 0), (-1, -1), pad), ("RIGHTPADDING", (0, 0), (-1, -1), pad),
-                 ("TOPPADDING", (0, 0), (-1, -1), pad * 0.8), ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
+                 ("TOPPADDING", (0, 0), (-1, -1), pad * theme.detail("shares", "table_cell_top")), ("BOTTOMPADDING", (0, 0), (-1, -1), pad),
                  ("LINEBELOW", (0, 0), (-1, -1), theme.space("rule"), HexColor(theme.colour("rule")))]
         if header:
             style += [("BACKGROUND", (0, 0), (-1, 0), HexColor(theme.colour("table_header"))),
-                      ("LINEBELOW", (0, 0), (-1, 0), theme.space("rule") * 1.5, HexColor(ctx.ink("heading")))]
+                      ("LINEBELOW", (0, 0), (-1, 0), theme.space("rule") * theme.detail("shares", "table_header_rule"),
+                       HexColor(ctx.ink("heading")))]
         table = tag(RLTable(rows, colWidths=col_widths, repeatRows=1 if header else 0, style=style, hAlign="LEFT",
-                            spaceAfter=theme.space("block"), spaceBefore=theme.space("paragraph") * 0.5),
+                            spaceAfter=theme.space("block"),
+                            spaceBefore=theme.space("paragraph") * theme.detail("shares", "table_before")),
                     self.role)
         if len(rows) <= SHORT_TABLE_ROWS:  # a short table reads best whole, on one page or column
             from reportlab.platypus import KeepTogether
@@ -104,7 +106,7 @@ def _plain(inline: str) -> str:
 
 
 def column_widths(rows: list[list[str]], width: float, font: str, bold: str, size: float, pad: float,
-                  header: bool) -> list[float]:
+                  header: bool, floor_text: float) -> list[float]:
     """Widths that never break a word and share the rest in proportion to each column's text."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
@@ -117,7 +119,7 @@ def column_widths(rows: list[list[str]], width: float, font: str, bold: str, siz
             words = text.split() or [""]
             least[c] = max(least[c], max(stringWidth(w, face, size) for w in words) + 2 * pad)
             natural[c] = max(natural[c], stringWidth(text, face, size) + 2 * pad)
-    floor = min(width / columns, 2 * pad + 36)  # a column always has room for a few letters
+    floor = min(width / columns, 2 * pad + floor_text)  # a column always has room for a few letters
     least = [max(w, floor) for w in least]
     spare = width - sum(least)
     if spare <= 0:  # very long words: share the width, never below the floor (long words then break)
@@ -147,10 +149,11 @@ class Callout(Component):
             content = []
             if self["title"]:
                 content.append(paragraph(ctx, f"<b>{self['title']}</b>", "body",
-                                         ctx.ink("heading"), spaceAfter=2))
+                                         ctx.ink("heading"), spaceAfter=theme.detail("after", "callout_title")))
             content.append(paragraph(ctx, self.inline, "body"))
-        table = box(content, fill, theme.space("panel_padding") * 0.8, ctx.available_width, rule, "left", 3.5)
-        table.spaceAfter, table.spaceBefore = theme.space("block"), theme.space("paragraph") * 0.5
+        table = box(content, fill, theme.space("panel_padding") * theme.detail("shares", "callout_padding"), ctx.available_width,
+                    rule, "left", theme.detail("stripes", "callout"))
+        table.spaceAfter, table.spaceBefore = theme.space("block"), theme.space("paragraph") * theme.detail("shares", "callout_before")
         return [table]
 
 

@@ -26,8 +26,8 @@ class Hero(Component):
             content = self.build_children(ctx)
         padding = self["padding"] if self["padding"] is not None else ctx.theme.space("hero_padding")
         # The fill also runs up through the top margin, so less padding is needed above.
-        band = Band(content, fill, (padding * 0.4, padding), ctx.geometry, ctx.theme.page("margin"), ctx.span)
-        band.spaceAfter = ctx.theme.space("block") * 1.5
+        band = Band(content, fill, (padding * ctx.theme.detail("shares", "hero_top"), padding), ctx.geometry, ctx.theme.page("margin"), ctx.span)
+        band.spaceAfter = ctx.theme.space("block") * ctx.theme.detail("shares", "hero_after")
         return [band]
 
 
@@ -47,12 +47,13 @@ class Logo(Component):
 
         school = ctx.school
         if not school.logo:
-            parts = [paragraph(ctx, escape(school.name), "brand", ctx.ink("heading"), spaceAfter=1)]
+            parts = [paragraph(ctx, escape(school.name), "brand", ctx.ink("heading"),
+                               spaceAfter=ctx.theme.detail("after", "school_name"))]
             if school.tagline:
                 parts.append(paragraph(ctx, escape(school.tagline), "body", ctx.ink("text"), spaceAfter=0))
             return parts
         image = ctx.assets.image(ctx.asset(school.logo))
-        pad = ctx.theme.space("panel_padding") * 0.6 if self["card"] else 0
+        pad = ctx.theme.space("panel_padding") * ctx.theme.detail("shares", "logo_card_padding") if self["card"] else 0
         return [tag(Picture(image, self["max-width"], self["max-height"], ctx.theme.fonts,
                             "#FFFFFF" if self["card"] else None, pad), self.role,
                     alt=school.logo_alt or f"{school.name} logo")]

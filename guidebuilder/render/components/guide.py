@@ -21,7 +21,7 @@ def _row_of_cards(ctx, cells: list[list], fill: str | None, rule: str | None, pa
     for i, content in enumerate(cells):
         if i:
             row.append(Cell([], gutter))
-        row.append(Cell(content, width, (padding,) * 4, fill, ("top", 3, rule) if rule else None))
+        row.append(Cell(content, width, (padding,) * 4, fill, ("top", ctx.theme.detail("stripes", "card"), rule) if rule else None))
     return Row(row, "top", space_after)
 
 
@@ -48,18 +48,22 @@ class Facts(Component):
         cells = []
         with ctx.on_fill(fill):
             for fact in self.kids:
-                cell = [paragraph(ctx, fact["value"], "fact_value", ctx.ink("fact_value", True), spaceAfter=3),
-                        paragraph(ctx, fact["label"], "fact_label", ctx.ink("text"), spaceAfter=4)]
+                cell = [paragraph(ctx, fact["value"], "fact_value", ctx.ink("fact_value", True),
+                                  spaceAfter=theme.detail("after", "fact_value")),
+                        paragraph(ctx, fact["label"], "fact_label", ctx.ink("text"),
+                                  spaceAfter=theme.detail("after", "fact_label"))]
                 if fact["source"]:
                     cell.append(paragraph(ctx, fact["source"], "small", ctx.ink("muted"), spaceAfter=0))
                 cells.append(cell)
         if self["layout"] == "column":
             from guidebuilder.render.flowables import Cell, Row
 
-            rule = ("left", 3, theme.colour("fact_rule"))
-            return [Row([Cell(cell, ctx.available_width, (pad, pad, pad * 0.8, pad * 0.8), fill, rule)], "top",
+            rule = ("left", theme.detail("stripes", "card"), theme.colour("fact_rule"))
+            side = theme.detail("shares", "fact_stacked_side")
+            return [Row([Cell(cell, ctx.available_width, (pad, pad, pad * side, pad * side), fill, rule)], "top",
                         theme.space("paragraph")) for cell in cells]
-        return [_row_of_cards(ctx, cells, fill, theme.colour("fact_rule"), pad, theme.space("block") * 1.5)]
+        after = theme.space("block") * theme.detail("shares", "facts_after")
+        return [_row_of_cards(ctx, cells, fill, theme.colour("fact_rule"), pad, after)]
 
 
 @register
@@ -82,14 +86,15 @@ class Steps(Component):
         theme = ctx.theme
         size, _ = theme.size("step_number")
         fill = ctx.ink("step_number", True)
-        diameter = size * 2.1
+        diameter = size * theme.detail("shares", "step_badge")
 
         def badge(i):
             return NumberBadge(str(i), diameter, fill, theme.text_on(fill), theme.font("step_number"), size)
 
         if self["layout"] == "row":
-            cells = [[badge(i), _gap(6 * theme.scale),
-                      paragraph(ctx, step["title"], "step_title", ctx.ink("heading"), spaceAfter=2),
+            cells = [[badge(i), _gap(theme.detail("after", "step_badge") * theme.scale),
+                      paragraph(ctx, step["title"], "step_title", ctx.ink("heading"),
+                                spaceAfter=theme.detail("after", "step_title")),
                       paragraph(ctx, step.inline, "step_text", spaceAfter=0)]
                      for i, step in enumerate(self.kids, 1)]
             tag_list([(cell[0], cell[2:]) for cell in cells])
@@ -100,12 +105,13 @@ class Steps(Component):
         from guidebuilder.render.flowables import Cell, Row
 
         theme = ctx.theme
-        gap = theme.page("gutter") * 0.6
+        gap = theme.page("gutter") * theme.detail("shares", "step_gap")
         text_width = ctx.available_width - diameter - gap
         rows, items = [], []
         for i, step in enumerate(self.kids, 1):
             with ctx.width(text_width):
-                text = [paragraph(ctx, step["title"], "step_title", ctx.ink("heading"), spaceAfter=1),
+                text = [paragraph(ctx, step["title"], "step_title", ctx.ink("heading"),
+                                  spaceAfter=theme.detail("after", "step_title_stacked")),
                         paragraph(ctx, step.inline, "step_text", spaceAfter=0)]
             items.append((badge(i), text))
             rows.append(Row([Cell([items[-1][0]], diameter + gap), Cell(text, text_width)], "top",
@@ -149,7 +155,7 @@ class Checklist(Component):
         from guidebuilder.render.flowables import Cell, Row
 
         count = int(self["columns"])
-        gutter = ctx.theme.page("gutter") * 2
+        gutter = ctx.theme.page("gutter") * ctx.theme.detail("shares", "checklist_gutter")
         if count == 1:
             return [KeepTogether(self._group(ctx, group, n)) for n, group in enumerate(self.kids, 1)]
         width = (ctx.available_width - gutter) / 2
@@ -168,8 +174,8 @@ class Checklist(Component):
 
         theme = ctx.theme
         size, leading = theme.size("check")
-        side = size * 1.05
-        gap = theme.page("gutter") * 0.7
+        side = size * theme.detail("shares", "tick_box")
+        gap = theme.page("gutter") * theme.detail("shares", "tick_gap")
         text_width = ctx.available_width - side - gap
         heading = tag(paragraph(ctx, group["heading"], "h3", ctx.ink("heading"), spaceBefore=theme.space("block"),
                                 spaceAfter=theme.space("heading_after"), keepWithNext=1), "H2")
@@ -180,7 +186,7 @@ class Checklist(Component):
                 if check["detail"]:
                     text.append(paragraph(ctx, check["detail"], "check_detail", ctx.ink("muted"), spaceAfter=0))
             field = _field(number, item, check, ctx) if ctx.options is None or ctx.options.fields else None
-            tick = TickBox(side, ctx.ink("tick"), max(0.9, theme.space("rule")), (leading - side) / 2, field)
+            tick = TickBox(side, ctx.ink("tick"), max(theme.detail("lines", "tick_min"), theme.space("rule")), (leading - side) / 2, field)
             items.append((tick, text))
             rows.append(Row([Cell([tick], side + gap), Cell(text, text_width)], "top", theme.space("check_gap")))
         tag_list(items)
@@ -221,7 +227,7 @@ class Notes(Component):
         label = tag(paragraph(ctx, escape(self["label"]), "h3", ctx.ink("heading"), spaceAfter=0), "H2")
         after = build_after()
         lines = RuledLines(label, self["spacing"] * theme.scale, theme.colour("notes_rule"),
-                           max(0.5, theme.space("rule")), after, self["min-lines"], theme.space("block"))
+                           max(theme.detail("lines", "notes_min"), theme.space("rule")), after, self["min-lines"], theme.space("block"))
         lines.spaceBefore = theme.space("block")
         return [lines]
 

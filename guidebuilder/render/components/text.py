@@ -17,7 +17,7 @@ def paragraph(ctx, inline: str, type_style: str, colour: str | None = None, **ov
     style = ctx.theme.style(type_style, colour or ctx.ink("text"), **overrides)
     if "<a " in inline:
         inline = inline.replace("<a href=", f'<a color="{ctx.ink("link")}" href=')
-        inline = break_long_links(inline, style, ctx.available_width - style.leftIndent - 14)
+        inline = break_long_links(inline, style, ctx.available_width - style.leftIndent - ctx.theme.detail("text", "link_room"))
     if "keepWithNext" not in overrides and inline.rstrip().endswith(":"):
         style = ctx.theme.style(type_style, colour or ctx.ink("text"), keepWithNext=1, **overrides)  # "these:" leads in
     return FastParagraph.make(inline, style)
@@ -185,14 +185,14 @@ class List(Component):
 
         theme = ctx.theme
         size, _ = theme.size("body")
-        items = [ListItem(paragraph(ctx, kid.inline, "body", spaceAfter=theme.space("paragraph") * 0.5))
+        items = [ListItem(paragraph(ctx, kid.inline, "body", spaceAfter=theme.space("paragraph") * theme.detail("shares", "list_item_after")))
                  for kid in self.kids]
         numbered = self["style"] == "number"
         return [tag(ListFlowable(
             items, bulletType="1" if numbered else "bullet", start=None if numbered else "\u2022",
             bulletFontName=theme.fonts.bold if numbered else theme.fonts.regular, bulletFontSize=size,
             bulletColor=HexColor(ctx.ink("heading")), leftIndent=theme.space("list_indent"),
-            bulletDedent="auto", spaceAfter=theme.space("block") - theme.space("paragraph") * 0.5,
+            bulletDedent="auto", spaceAfter=theme.space("block") - theme.space("paragraph") * theme.detail("shares", "list_item_after"),
             bulletOffsetY=0), self.role)]
 
 
