@@ -94,6 +94,7 @@ def test_an_empty_content_schools_folder_means_no_schools_not_the_samples(tmp_pa
     assert (result.returncode, result.stdout, result.stderr) == (0, "no schools found in content/schools/\n", "")
 
 
+@pytest.mark.slow
 def test_build_without_school_uses_her_only_school_and_says_which(tmp_path):
     folder = her_folder(tmp_path, "myschool")
     result = run_cli(["build", "--layout", "checklist"], folder)
@@ -122,6 +123,7 @@ def test_a_sample_school_named_in_her_folder_is_not_found(tmp_path):
     assert not (folder / "output").exists()
 
 
+@pytest.mark.slow
 def test_check_with_no_paths_checks_her_schools_only(tmp_path):
     folder = her_folder(tmp_path, "myschool")
     result = run_cli(["check"], folder)
@@ -132,6 +134,7 @@ def test_check_with_no_paths_checks_her_schools_only(tmp_path):
     assert lines(result.stderr) == [SAMPLE_GUIDE_NOTE]
 
 
+@pytest.mark.slow
 def test_her_own_guide_replaces_the_sample_guide(tmp_path):
     folder = her_folder(tmp_path, "myschool")
     guide = (CONTENT / "medical-coder.yaml").read_text(encoding="utf-8")
@@ -176,6 +179,7 @@ def test_combine_onto_the_guide_is_refused(roster_folder):
     assert snapshot(roster_folder) == before
 
 
+@pytest.mark.slow
 def test_combine_onto_a_logo_or_a_school_file_is_refused(tmp_path):
     folder = her_folder(tmp_path, "myschool")
     school = folder / "content" / "schools" / "myschool"
@@ -226,6 +230,7 @@ def test_its_own_print_file_is_replaced_on_a_rerun(roster_folder):
     assert "wrote  all.pdf (all documents, for printing)" in again.stdout
 
 
+@pytest.mark.slow
 def test_batch_does_not_replace_a_pdf_it_did_not_write(roster_folder):
     mine = roster_folder / "output" / "school-01" / "medical-coder-checklist.pdf"
     mine.parent.mkdir(parents=True)
@@ -428,6 +433,7 @@ def test_sigterm_stops_a_batch_like_ctrl_c_with_exit_143_and_a_manifest(tmp_path
     assert_manifest_matches_files(out, recorded)
 
 
+@pytest.mark.slow
 def test_a_rerun_with_nothing_to_build_settles_a_killed_runs_manifest(roster_folder):
     args = ["--roster", "r.csv", "--layout", "checklist", "--jobs", "1"]
     assert run_batch(args, cwd=roster_folder).returncode == 0
@@ -446,6 +452,7 @@ def test_a_rerun_with_nothing_to_build_settles_a_killed_runs_manifest(roster_fol
     assert not (out / ".manifest.journal").exists()
 
 
+@pytest.mark.slow
 def test_a_school_whose_school_yaml_is_a_link_loop_is_reported(tmp_path):
     folder = her_folder(tmp_path, "good")
     loop = folder / "content" / "schools" / "loop"

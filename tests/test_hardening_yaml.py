@@ -296,6 +296,7 @@ def batch(folder: Path) -> subprocess.CompletedProcess:
     return run(["batch", "--roster", "roster.csv", "--out", "out", "--layout", "checklist", "--jobs", "1"], folder)
 
 
+@pytest.mark.slow
 def test_roster_cells_are_cleaned_and_checked_like_school_files(tmp_path):
     write_roster(tmp_path, 'name,colors.primary,tagline,contact.phone\n'
                            'Good College,#123456,Cafe\u0301 \u200bclasses,0201234567\n'
@@ -309,6 +310,7 @@ def test_roster_cells_are_cleaned_and_checked_like_school_files(tmp_path):
     assert (tmp_path / "out" / "good-college").is_dir()
 
 
+@pytest.mark.slow
 def test_a_whole_key_and_its_part_as_columns(tmp_path):
     write_roster(tmp_path, "name,colors,colors.primary\nA,red,#123456\n")
     result = batch(tmp_path)
@@ -329,6 +331,7 @@ def test_a_roster_cell_over_the_limit(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_an_unclosed_quote_in_a_roster(tmp_path):
     write_roster(tmp_path, 'name,colors.primary,tagline\nA,#123456,"never closed\n' + "B,#123456,more\n" * 20000)
     result = batch(tmp_path)
@@ -350,6 +353,7 @@ def test_a_cell_of_exactly_the_limit_is_read(tmp_path):
     assert csv.field_size_limit() == before  # the process-wide limit is left as it was
 
 
+@pytest.mark.slow
 def test_words_yaml_1_1_read_as_booleans_or_numbers(tmp_path):
     """language: no (Norwegian) was False, and a guide id 0755 named the files 493-handout.pdf."""
     write(tmp_path, guide=GUIDE.format(summary="flying") + "language: no\nid: 0755\n")
