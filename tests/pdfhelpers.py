@@ -51,6 +51,17 @@ def cli_runner():
 # ---- guide files -----------------------------------------------------------------------
 
 
+def render_layout_text(tmp_path: Path, source: str, **context) -> str:
+    """The markup of a layout whose text is `source`, in a fresh folder under `tmp_path` (so no
+    compiled template is reused)."""
+    from guidebuilder.template.jinja import render_markup
+
+    folder = tmp_path / f"layouts{len(list(tmp_path.iterdir()))}"
+    folder.mkdir()
+    (folder / "t.xml.j2").write_text(source, encoding="utf-8")
+    return render_markup(folder / "t.xml.j2", (folder,), **context)
+
+
 def guide_data() -> dict:
     """The real guide as plain data, to modify and dump into a temporary guide file."""
     return yaml.safe_load(GUIDE_FILE.read_text(encoding="utf-8"))

@@ -13,7 +13,8 @@ import pytest
 
 from guidebuilder.render.components.base import MarkupError, numbers
 from guidebuilder.errors import InputError
-from guidebuilder.template.jinja import MAX_CALLS, MAX_MARKUP, MAX_STEPS, inline_markdown, render_markup
+from guidebuilder.template.jinja import MAX_CALLS, MAX_MARKUP, MAX_STEPS, inline_markdown
+from pdfhelpers import render_layout_text
 
 
 @pytest.fixture(autouse=True)
@@ -21,12 +22,7 @@ def no_cache(monkeypatch):
     monkeypatch.setenv("GUIDEBUILDER_NO_CACHE", "1")
 
 
-def render(tmp_path, source: str, **context) -> str:
-    """The markup of a layout whose text is `source` (a fresh folder: no compiled-template reuse)."""
-    folder = tmp_path / f"layouts{len(list(tmp_path.iterdir()))}"
-    folder.mkdir()
-    (folder / "t.xml.j2").write_text(source, encoding="utf-8")
-    return render_markup(folder / "t.xml.j2", (folder,), **context)
+render = render_layout_text
 
 
 def problem_of(exc_info) -> tuple[int | None, str]:

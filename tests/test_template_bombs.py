@@ -9,7 +9,8 @@ import time
 import pytest
 
 from guidebuilder.errors import InputError
-from guidebuilder.template.jinja import MAX_MARKUP, render_markup
+from guidebuilder.template.jinja import MAX_MARKUP
+from pdfhelpers import render_layout_text
 
 HUGE = f"would build a huge value (over {MAX_MARKUP:,} characters or items); look for a value that keeps doubling or a long text repeated"
 
@@ -19,11 +20,7 @@ def no_cache(monkeypatch):
     monkeypatch.setenv("GUIDEBUILDER_NO_CACHE", "1")
 
 
-def render(tmp_path, source: str) -> str:
-    folder = tmp_path / f"layouts{len(list(tmp_path.iterdir()))}"
-    folder.mkdir()
-    (folder / "t.xml.j2").write_text(source, encoding="utf-8")
-    return render_markup(folder / "t.xml.j2", (folder,))
+render = render_layout_text
 
 
 DOUBLING = "{%% set ns = namespace(v=%s) %%}{%% for i in range(40) %%}{%% set ns.v = %s %%}{%% endfor %%}{{ ns.v|length }}"
